@@ -1,0 +1,104 @@
+"""The secretary's workspace: the branches they lead and their members."""
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.branch.forms import EmptyForm, MemberForm, TransferForm
+from blueprints.web import db, form_errors, leader_required, render
+from models import OrgKind, OrgUnit
+from services import home, orgs
+from services.errors import DomainError
+
+bp = Blueprint("branch", __name__, url_prefix="/branch")
+
+
+@bp.get("/")
+@leader_required
+def index():
+    """The units this person leads."""
+    return render("branch/index.html", led=home.led_summaries(db(), current_user))
+
+
+def _unit_page(unit_id: int, form: MemberForm | None = None, errors=None, status: int = 200):
+    session = db()
+    unit = orgs.get_unit_led(session, current_user, unit_id)
+    groups = [u for u in orgs.led_units(session, current_user) if u.parent_id == unit.id and u.kind == OrgKind.group]
+    form = form or MemberForm()
+    form.group_id.choices = [(0, _("No group"))] + [(g.id, g.name) for g in groups]
+    q = request.args.get("q", "")
+    members = orgs.members_of(session, unit_ids=[unit.id], q=q)
+    return render("branch/unit.html", "member_list", unit=unit, groups=groups, members=members, q=q,
+                  form=form, errors=errors or [], status=status)
+
+
+@bp.get("/units/<int:unit_id>")
+@leader_required
+def unit(unit_id: int):
+    """A branch: its members (searchable) and a form to add one."""
+    return _unit_page(unit_id)
+
+
+@bp.post("/units/<int:unit_id>/members")
+@leader_required
+def add_member(unit_id: int):
+    """Add a member; the secretary passes on the one-time password shown."""
+    form = MemberForm()
+    groups = orgs.led_units(db(), current_user)
+    form.group_id.choices = [(0, "")] + [(g.id, g.name) for g in groups]
+    if not form.validate_on_submit():
+        return _unit_page(unit_id, form, form_errors(form), 400)
+    try:
+        member, initial = orgs.create_member(
+            db(), current_user, name=form.name.data, phone=form.phone.data, branch_id=unit_id,
+            group_id=form.group_id.data or None, joined_on=form.joined_on.data, status=form.status.data)
+    except DomainError as e:
+        return _unit_page(unit_id, form, [str(e.message)], e.status)
+    flash(_("%(name)s was added. One-time password: %(pw)s — they choose their own at first sign-in.",
+            name=member.name, pw=initial), "success")
+    return redirect(url_for("branch.member", member_id=member.id))
+
+
+def _transfer_choices():
+    return [(b.id, b.name) for b in orgs.all_branches(db())]
+
+
+@bp.get("/members/<int:member_id>")
+@leader_required
+def member(member_id: int):
+    """A member of the workspace: details, branch history, password reset, transfer."""
+    session = db()
+    m = orgs.get_member_led(session, current_user, member_id)
+    transfer = TransferForm()
+    transfer.to_branch_id.choices = _transfer_choices()
+    return render("branch/member.html", member=m, unit=session.get(OrgUnit, m.org_unit_id),
+                  history=orgs.membership_history(session, member_id=m.id), transfer=transfer, button=EmptyForm())
+
+
+@bp.post("/members/<int:member_id>/reset-password")
+@leader_required
+def reset_password(member_id: int):
+    """Give the member a one-time password and sign them out everywhere."""
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("branch.member", member_id=member_id))
+    initial = orgs.reset_password(db(), current_user, member_id=member_id)
+    flash(_("Password reset. One-time password: %(pw)s", pw=initial), "success")
+    return redirect(url_for("branch.member", member_id=member_id))
+
+
+@bp.post("/members/<int:member_id>/transfer")
+@leader_required
+def transfer(member_id: int):
+    """Move the member to another branch, keeping their history."""
+    form = TransferForm()
+    form.to_branch_id.choices = _transfer_choices()
+    if not form.validate_on_submit():
+        flash(" ".join(form_errors(form)), "error")
+        return redirect(url_for("branch.member", member_id=member_id))
+    try:
+        orgs.transfer_member(db(), current_user, member_id=member_id, to_branch_id=form.to_branch_id.data,
+                             note=form.note.data or "")
+    except DomainError as e:
+        flash(str(e.message), "error")
+        return redirect(url_for("branch.member", member_id=member_id))
+    flash(_("The member was transferred."), "success")
+    return redirect(url_for("branch.index"))

@@ -1,0 +1,17 @@
+"""The home page: what matters to the member today."""
+from flask import Blueprint
+from flask_login import current_user, login_required
+
+from blueprints.web import db, render
+from services import home
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Today at a glance, and the branch entry for a secretary."""
+    branch, group = home.my_units(db(), current_user)
+    led = home.led_summaries(db(), current_user) if current_user.is_secretary else []
+    return render("home/index.html", branch=branch, group=group, led=led)

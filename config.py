@@ -1,0 +1,89 @@
+"""Configuration read from the environment, with secrets generated once into instance/."""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    """Read a yes/no flag from the environment."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(name: str) -> str:
+    """Return a secret kept in instance/, generating it on first use."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database in instance/."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'servicecircle.db'}"
+
+
+class Config:
+    """Production defaults; every value can come from the environment."""
+
+    def __init__(self) -> None:
+        self.DEBUG = _env_bool("FLASK_DEBUG")
+        self.TESTING = False
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret("secret_key")
+        self.DATABASE_URL = os.environ.get("DATABASE_URL") or default_database_url()
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+        self.DEMO_MODE = _env_bool("DEMO_MODE", True)
+        self.BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        self.LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", not self.DEBUG)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_NAME = "sc_session"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_NAME = "sc_remember"
+        self.SESSION_IDLE_HOURS = int(os.environ.get("SESSION_IDLE_HOURS", "12"))
+        self.REMEMBER_DAYS = int(os.environ.get("REMEMBER_DAYS", "30"))
+        self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead; a stale token fails with the session
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_LIMIT_ACCOUNT = os.environ.get("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes")
+        self.LOGIN_LIMIT_ADDRESS = os.environ.get("LOGIN_LIMIT_ADDRESS", "20 per 15 minutes")
+        # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
+        self.ARGON2_TIME_COST = 2
+        self.ARGON2_MEMORY_KIB = 19456
+        self.ARGON2_PARALLELISM = 1
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_MB", "20")) * 1024 * 1024
+        self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
+        self.HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
+
+
+class TestConfig(Config):
+    """A fresh in-process setup for tests: fast hashing, no secure cookies."""
+
+    def __init__(self, database_url: str | None = None) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.DEBUG = False
+        self.SECRET_KEY = "test-secret-key"
+        self.DATABASE_URL = database_url or os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        self.PREFERRED_URL_SCHEME = "http"
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_KIB = 1024
+        self.HUEY_IMMEDIATE = True
+        self.DEMO_MODE = True

@@ -1,0 +1,5 @@
+"""Every table, imported so that SQLModel.metadata knows them all."""
+from models.base import OrgScoped, UTCDateTime, utcnow  # noqa: F401
+from models.member import Member, MemberStatus, Membership, Role, RoleName, UserSession  # noqa: F401
+from models.org import OrgKind, OrgUnit  # noqa: F401
+from models.station import District, Station, StationKind  # noqa: F401

@@ -1,0 +1,146 @@
+"""The engine, one Session per request on flask.g, and the org scoping rule."""
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.util import find_tables
+from sqlmodel import Session
+from sqlmodel.main import default_registry
+
+from models.base import OrgScoped
+
+ALL_ORGS = "all"  # the scope of an admin or of the worker
+SCOPE_KEY = "org_scope"
+
+
+class UnscopedQueryError(RuntimeError):
+    """A branch-owned table was read by a session that never said whose data it may see."""
+
+
+def make_engine(url: str) -> Engine:
+    """Build the engine: SQLite tuned for concurrent writers, PostgreSQL through psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start a write transaction: BEGIN IMMEDIATE on SQLite, a plain transaction elsewhere.
+
+    Call it before the first read of a write. A read-only transaction already open is
+    ended first, so the write never has to upgrade a shared lock (SQLite's busy trap).
+    """
+    if session.bind.dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        conn = session.connection()
+        if conn.get_execution_options().get("sqlite_immediate"):
+            return
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() after unflushed changes")
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
+def set_scope(session: Session, org_ids) -> None:
+    """Declare which org units this session may read: a set of ids, or ALL_ORGS."""
+    session.info[SCOPE_KEY] = org_ids if org_ids == ALL_ORGS else frozenset(org_ids)
+
+
+@contextmanager
+def unscoped(session: Session) -> Iterator[Session]:
+    """Read across all org units for the length of the block (sign-in, the worker)."""
+    previous = session.info.get(SCOPE_KEY)
+    session.info[SCOPE_KEY] = ALL_ORGS
+    try:
+        yield session
+    finally:
+        if previous is None:
+            session.info.pop(SCOPE_KEY, None)
+        else:
+            session.info[SCOPE_KEY] = previous
+
+
+def _scoped_classes(state: ORMExecuteState) -> list[type]:
+    """Every OrgScoped mapped class (the criteria must reach joined and related loads too)."""
+    return [m.class_ for m in default_registry.mappers if issubclass(m.class_, OrgScoped)]
+
+
+def _touches_scoped_table(state: ORMExecuteState) -> bool:
+    """Whether the statement reads any OrgScoped table, in its columns, FROM or joins."""
+    scoped = {cls.__table__ for cls in _scoped_classes(state)}
+    if any(issubclass(m.class_, OrgScoped) for m in state.all_mappers):
+        return True
+    return any(t in scoped for t in find_tables(state.statement, include_joins=True, include_selects=True))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_org_scope(state: ORMExecuteState) -> None:
+    """Filter every ORM read of an OrgScoped table to the session's declared scope."""
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or not _touches_scoped_table(state):
+        return
+    scope = state.session.info.get(SCOPE_KEY)
+    if scope is None:
+        raise UnscopedQueryError("declare a scope with set_scope() or unscoped() first")
+    if scope == ALL_ORGS:
+        return
+    ids = sorted(scope) or [-1]
+    state.statement = state.statement.options(
+        *(
+            with_loader_criteria(cls, cls.org_unit_id.in_(ids), include_aliases=True)
+            for cls in _scoped_classes(state)
+        )
+    )
+
+
+def get_engine() -> Engine:
+    """The app's engine."""
+    return current_app.extensions["sc_engine"]
+
+
+def get_session() -> Session:
+    """The request's Session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    """Close the request's Session, rolling back anything uncommitted."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

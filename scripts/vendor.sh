@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Copy the pinned front-end libraries from npm into static/vendor/ (the copies are committed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp package.json "$tmp/"
+(cd "$tmp" && npm install --no-audit --no-fund --ignore-scripts >/dev/null)
+nm="$tmp/node_modules"
+mkdir -p static/vendor
+cp "$nm/htmx.org/dist/htmx.min.js" static/vendor/htmx.min.js
+# one line per library: the file the app loads
+echo "vendored into static/vendor/:"; ls -la static/vendor

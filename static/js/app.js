@@ -1,0 +1,54 @@
+// ServiceCircle's page script: CSRF for htmx, confirmations, the service worker and install prompt.
+// No inline scripts and no eval: the CSP forbids both.
+(function () {
+  "use strict";
+
+  // Every htmx request carries the CSRF token from the page's meta tag.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
+  });
+
+  // A form with data-confirm asks before it posts.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+
+  // The service worker: offline page and cached shell.
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    });
+  }
+
+  // Install prompt where the browser offers one; a hint on iOS Safari.
+  var deferred = null;
+  var DISMISSED = "sc-install-dismissed";
+  function dismissed() { try { return localStorage.getItem(DISMISSED) === "1"; } catch (e) { return false; } }
+  function show(id) { var el = document.getElementById(id); if (el && !dismissed()) el.hidden = false; }
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault();
+    deferred = event;
+    show("install-banner");
+  });
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.closest("[data-install]") && deferred) {
+      deferred.prompt();
+      deferred = null;
+      document.getElementById("install-banner").hidden = true;
+    }
+    if (target.closest("[data-install-dismiss]")) {
+      try { localStorage.setItem(DISMISSED, "1"); } catch (e) { /* private mode */ }
+      target.closest(".install-banner").hidden = true;
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var ua = navigator.userAgent;
+    var ios = /iPhone|iPad|iPod/.test(ua) && !window.MSStream;
+    var standalone = window.navigator.standalone === true || window.matchMedia("(display-mode: standalone)").matches;
+    if (ios && !standalone && document.querySelector(".tabbar")) show("ios-hint");
+  });
+})();
