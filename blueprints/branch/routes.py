@@ -78,6 +78,7 @@ def member(member_id: int):
 @leader_required
 def reset_password(member_id: int):
     """Give the member a one-time password and sign them out everywhere."""
+    orgs.get_member_led(db(), current_user, member_id)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("branch.member", member_id=member_id))
     initial = orgs.reset_password(db(), current_user, member_id=member_id)
@@ -89,6 +90,7 @@ def reset_password(member_id: int):
 @leader_required
 def transfer(member_id: int):
     """Move the member to another branch, keeping their history."""
+    orgs.get_member_led(db(), current_user, member_id)  # 404 before anything else for others' members
     form = TransferForm()
     form.to_branch_id.choices = _transfer_choices()
     if not form.validate_on_submit():
