@@ -43,7 +43,20 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+    if app.config.get("BENCH_HELLO"):
+        _add_bench_hello(app)
     return app
+
+
+def _add_bench_hello(app: Flask) -> None:
+    """A bare hello-world endpoint of the same app: the baseline the benchmarks compare against."""
+    from extensions import csrf, limiter
+
+    @app.get("/_bench/hello")
+    @csrf.exempt
+    @limiter.exempt
+    def bench_hello():
+        return "hello"
 
 
 def _select_locale() -> str:

@@ -68,6 +68,7 @@ class Config:
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
         self.HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
+        self.BENCH_HELLO = _env_bool("BENCH_HELLO", False)
 
 
 class TestConfig(Config):
