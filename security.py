@@ -11,7 +11,7 @@ def content_security_policy(app: Flask) -> str:
         "script-src 'self'",
         "style-src 'self'",
         f"img-src {' '.join(img)}",
-        "media-src 'self' blob:",
+        f"media-src {' '.join(["'self'", 'blob:', *app.config.get('CSP_MEDIA_HOSTS', [])])}",
         f"connect-src {' '.join(connect)}",
         "worker-src 'self' blob:",
         "manifest-src 'self'",
