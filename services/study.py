@@ -1132,7 +1132,7 @@ def export_csv(session: Session, principal: Principal, *, unit_id: int, now: dat
         by_member.setdefault(mid, {})[int(year)] = int(half or 0)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Branch"), _("Name"), _("Mobile number"), _("Year"), _("Study hours"), _("Target"),
+    writer.writerow([_("Party branch"), _("Name"), _("Mobile number"), _("Year"), _("Study hours"), _("Target"),
                      _("Target met")])
     for m in members:
         years = sorted(set(by_member.get(m.id, {})) | {this_year})
