@@ -1081,34 +1081,39 @@ def matrix(session: Session, principal: Principal, *, unit_id: int, year: int | 
         task_ids = [t.id for t in tasks] or [-1]
         assigned = set(session.exec(select(StudyAssignee.task_id, StudyAssignee.member_id).where(
             StudyAssignee.task_id.in_(task_ids), StudyAssignee.member_id.in_(member_ids))).all())
-        status = {(p_task, p_member): p_status for p_task, p_member, p_status in session.exec(
-            select(StudyProgress.task_id, StudyProgress.member_id, StudyProgress.status).where(
-                StudyProgress.task_id.in_(task_ids), StudyProgress.member_id.in_(member_ids))).all()}
+        progress = StudyProgress.__table__.c  # plain columns: thousands of rows without ORM bookkeeping
+        status = {(r[0], r[1]): r[2] for r in session.execute(
+            select(progress.task_id, progress.member_id, progress.status).where(
+                progress.task_id.in_(task_ids), progress.member_id.in_(member_ids)))}
         totals = dict(session.exec(select(StudyProgress.member_id, func.sum(StudyProgress.credited_half)).where(
             StudyProgress.member_id.in_(member_ids), StudyProgress.credit_year == year,
             StudyProgress.status == ProgressStatus.completed).group_by(StudyProgress.member_id)).all())
         leaders = set(session.exec(select(Role.member_id).where(
             Role.member_id.in_(member_ids), Role.role.in_([RoleName.secretary, RoleName.committee]))).all())
-    group_owned = {t.id: t.org_unit_id for t in tasks if t.org_unit_id in subtree and t.org_unit_id != unit.id}
+    # per task: who it is for, decided once (ORM attribute reads are slow in a 10,000-cell loop)
+    EVERYONE, ASSIGNED, GROUP = 0, 1, 2
+    plan = []
+    for t in tasks:
+        if t.audience == Audience.members:
+            plan.append((t.id, ASSIGNED, ""))
+        elif t.org_unit_id in subtree and t.org_unit_id != unit.id:
+            plan.append((t.id, GROUP, f"/{t.org_unit_id}/"))
+        else:
+            plan.append((t.id, EVERYONE, ""))
     rows = []
     done_per_task = [0] * len(tasks)
     for m in members:
+        mid, group_path = m.id, subtree.get(m.group_id, "") if m.group_id else ""
         cells = []
-        for i, t in enumerate(tasks):
-            if t.audience == Audience.members:
-                mine = (t.id, m.id) in assigned
-            elif t.id in group_owned:
-                mine = m.group_id is not None and f"/{group_owned[t.id]}/" in subtree.get(m.group_id, "")
-            else:
-                mine = True
-            if not mine:
+        for i, (tid, mode, token) in enumerate(plan):
+            if (mode == ASSIGNED and (tid, mid) not in assigned) or (mode == GROUP and token not in group_path):
                 cells.append("na")
                 continue
-            s = status.get((t.id, m.id), "not_started")
+            s = status.get((tid, mid), "not_started")
             if s == "completed":
                 done_per_task[i] += 1
             cells.append(s)
-        rows.append((m, cells, int(totals.get(m.id) or 0), target_half(m.id in leaders)))
+        rows.append((m, cells, int(totals.get(mid) or 0), target_half(mid in leaders)))
     return Matrix(unit=unit, year=year, tasks=tasks, rows=rows, done_per_task=done_per_task)
 
 
