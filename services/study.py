@@ -237,8 +237,11 @@ class TaskBoard:
 def board(session: Session, principal: Principal, *, today: date | None = None) -> TaskBoard:
     """The member's tasks sorted into what needs doing first."""
     items = member_tasks(session, principal, today=today)
-    open_items = [i for i in items if not i.done]
-    done = sorted((i for i in items if i.done), key=lambda i: i.progress.completed_at, reverse=True)
+    year = (today or local_today()).year
+    # last year's unfinished tasks are closed (hours do not carry over); done shows this year's
+    open_items = [i for i in items if not i.done and i.task.due_on.year >= year]
+    done = sorted((i for i in items if i.done and i.progress.credit_year == year),
+                  key=lambda i: i.progress.completed_at, reverse=True)
     return TaskBoard(overdue=[i for i in open_items if i.overdue],
                      due_soon=[i for i in open_items if i.due_soon],
                      later=[i for i in open_items if not i.overdue and not i.due_soon],
@@ -691,7 +694,9 @@ class HomeCard:
 
 def home_card(session: Session, principal: Principal, *, now: datetime | None = None) -> HomeCard:
     """What the home page shows about study today."""
-    items = [i for i in member_tasks(session, principal, today=local_today(now)) if not i.done]
+    year = local_today(now).year
+    items = [i for i in member_tasks(session, principal, today=local_today(now))
+             if not i.done and i.task.due_on.year >= year]
     return HomeCard(record=record(session, principal, now=now), next_item=items[0] if items else None,
                     open_count=len(items), overdue_count=sum(1 for i in items if i.overdue),
                     unread_notices=notices.unread_count(session, member_id=principal.id))
