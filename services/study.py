@@ -332,8 +332,13 @@ def beat(session: Session, principal: Principal, *, task_id: int, now: datetime 
                 raise DomainError("too_soon", _l("Too many updates at once; your reading time is counted normally."),
                                   status=429)
             if elapsed <= interval * 1.5:
-                progress.seconds_read += int(round(elapsed))
-        progress.last_beat_at = now
+                whole = int(elapsed)  # whole seconds; the fraction carries over to the next beat
+                progress.seconds_read += whole
+                progress.last_beat_at += timedelta(seconds=whole)
+            else:
+                progress.last_beat_at = now  # a gap: nothing counts, the count restarts here
+        else:
+            progress.last_beat_at = now
         progress.updated_at = now
         if progress.seconds_read >= task.min_seconds:
             _complete(progress, task, now, "reading")
