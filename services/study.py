@@ -733,8 +733,8 @@ class TaskData:
     member_ids: list[int] = field(default_factory=list)
 
 
-def _check_task_data(data: TaskData) -> None:
-    """Refuse a task that cannot work, with a message that says why."""
+def check_task_data(data: TaskData) -> None:
+    """Refuse a task that cannot work, with a message that says why (before any file is stored)."""
     title = (data.title or "").strip()
     if not title or len(title) > 120:
         raise DomainError("bad_title", _l("Enter a title of 1 to 120 characters."))
@@ -824,7 +824,7 @@ def create_task(session: Session, principal: Principal, *, unit_id: int, data: T
                 now: datetime | None = None) -> StudyTask:
     """Create a task owned by a unit of the secretary's workspace."""
     now = now or utcnow()
-    _check_task_data(data)
+    check_task_data(data)
     begin_write(session)
     unit = get_unit_led(session, principal, unit_id)
     members = _check_members(session, principal, unit, data.member_ids) if data.audience == Audience.members else []
@@ -848,7 +848,7 @@ def update_task(session: Session, principal: Principal, *, task_id: int, data: T
     How a task is completed cannot change once anybody started it.
     """
     now = now or utcnow()
-    _check_task_data(data)
+    check_task_data(data)
     begin_write(session)
     task = get_task_led(session, principal, task_id)
     with unscoped(session):

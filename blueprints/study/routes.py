@@ -266,6 +266,7 @@ def new_task(unit_id: int):
         form.due_on.data = form.opens_on.data + timedelta(days=30)
     elif form.validate_on_submit():
         try:
+            study.check_task_data(_task_data(form, None))  # refuse bad dates before storing any file
             file_id = _upload(form, unit.id, None)
             task = study.create_task(session, current_user, unit_id=unit.id, data=_task_data(form, file_id))
         except DomainError as e:
@@ -298,6 +299,7 @@ def edit_task(task_id: int):
             form.lecture_at.data = task.lecture_at.astimezone(study.tz()).replace(tzinfo=None)
     elif form.validate_on_submit():
         try:
+            study.check_task_data(_task_data(form, None))
             file_id = _upload(form, unit.id, task.file_id)
             study.update_task(session, current_user, task_id=task.id, data=_task_data(form, file_id))
         except DomainError as e:

@@ -209,6 +209,20 @@ def test_upload_type_is_checked_by_magic_bytes(client, auth, world, session, upl
     assert not uploads.exists() or list(uploads.iterdir()) == []
 
 
+def test_bad_dates_store_no_file(client, auth, world, session, uploads):
+    """With a valid PDF but a due date before the opening date, is nothing stored at all?"""
+    auth.login(world["sec"].phone)
+    url = f"/study/manage/units/{world['a'].id}/tasks/new"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    response = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": token, "title": "讲话材料", "kind": "article", "completion": "reading", "hours_half": "2",
+        "opens_on": "2026-05-10", "due_on": "2026-05-01", "min_minutes": "5", "audience": "unit",
+        "file": (io.BytesIO(b"%PDF-1.7\n%%EOF"), "讲话.pdf")})
+    assert response.status_code == 400
+    assert rows(session, select(StudyFile)) == []
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+
+
 def test_oversized_upload_is_refused(client, auth, world, session, uploads):
     """Is a file over the study upload limit refused (413) with a clear message?"""
     response = _new_task_with_file(client, auth, world, b"%PDF-1.7\n" + b"0" * 70 * 1024, "大文件.pdf")
