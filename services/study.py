@@ -1154,7 +1154,7 @@ def export_csv(session: Session, principal: Principal, *, unit_id: int, now: dat
         target = target_half(m.id in leaders)
         for y in years:
             half = by_member.get(m.id, {}).get(y, 0)
-            writer.writerow([unit.name, _csv_safe(m.name), m.phone, y, hours_text(half), hours_text(target),
+            writer.writerow([_csv_safe(unit.name), _csv_safe(m.name), m.phone, y, hours_text(half), hours_text(target),
                              _("yes") if half >= target else _("no")])
     return "\ufeff" + out.getvalue()
 
