@@ -148,7 +148,8 @@ def main() -> None:
         "bench": "study_matrix", "db": engine.dialect.name, "members": len(mx.rows), "tasks": len(mx.tasks),
         "cells": cells, "queries": max(queries), "queries_stable": len(queries) == 1,
         "ms": round(statistics.median(timings), 1), "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
-        "cpu_ms": round(statistics.median(cpu), 1), "service_ms": round(statistics.median(service), 1), "html_kb": round(len(body.encode()) / 1024, 1),
+        "cpu_ms": round(statistics.median(cpu), 1), "service_ms": round(statistics.median(service), 1),
+        "html_kb": round(len(body.encode()) / 1024, 1),
         "runs": args.runs,
     }))
     engine.dispose()

@@ -163,7 +163,8 @@ def _seed_branch(session: Session, branch: OrgUnit, author: Member, demo_member:
                  link_url="https://www.12371.cn/", body="打开链接观看专题片，回到本页面后继续计时。")
     # this year: earlier, already closed
     rules = task("学习《中国共产党支部工作条例（试行）》", kind="article", completion="reading",
-                 opens=_clamp(today - timedelta(days=40), year, today), due=_clamp(today - timedelta(days=8), year, today),
+                 opens=_clamp(today - timedelta(days=40), year, today),
+                 due=_clamp(today - timedelta(days=8), year, today),
                  half=2, body=TEXT_RULES, min_seconds=600)
     spring = task("春季党课：传承红色基因", kind="lecture", completion="attendance",
                   opens=_clamp(today - timedelta(days=120), year, today),

@@ -558,7 +558,8 @@ def review_report(session: Session, principal: Principal, *, progress_id: int, a
     return progress
 
 
-def pending_reports(session: Session, principal: Principal, *, unit_id: int) -> list[tuple[StudyProgress, StudyTask, Member]]:
+def pending_reports(session: Session, principal: Principal, *,
+                    unit_id: int) -> list[tuple[StudyProgress, StudyTask, Member]]:
     """Reports waiting for review from members of this unit, oldest first."""
     unit = get_unit_led(session, principal, unit_id)
     subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
@@ -862,7 +863,8 @@ def update_task(session: Session, principal: Principal, *, task_id: int, data: T
     _apply(task, data)
     task.updated_at = now
     session.add(task)
-    current = {a.member_id: a for a in session.exec(select(StudyAssignee).where(StudyAssignee.task_id == task.id)).all()}
+    current = {a.member_id: a for a in
+               session.exec(select(StudyAssignee).where(StudyAssignee.task_id == task.id)).all()}
     for mid in set(members) - set(current):
         session.add(StudyAssignee(task_id=task.id, member_id=mid, org_unit_id=task.org_unit_id))
     for mid in set(current) - set(members):
@@ -906,7 +908,8 @@ def candidate_members(session: Session, principal: Principal, *, unit_id: int) -
 
 # -- secretaries: questions ------------------------------------------------------------------------
 
-def _clean_question(kind: str, text: str, options: list[str], correct: list[int]) -> tuple[QuestionKind, str, list[str], list[int]]:
+def _clean_question(kind: str, text: str, options: list[str],
+                    correct: list[int]) -> tuple[QuestionKind, str, list[str], list[int]]:
     text = (text or "").strip()
     if not text or len(text) > 500:
         raise DomainError("bad_question", _l("Enter the question (1 to 500 characters)."))
@@ -1219,7 +1222,8 @@ def store_upload(session: Session, principal: Principal, *, unit_id: int, stream
         raise DomainError("empty_file", _l("The file is empty."))
     kind = sniff(data[:16])
     if kind is None:
-        raise DomainError("bad_file_type", _l("Upload a PDF, an MP4 or WebM video, or a PNG or JPEG image."), status=415)
+        raise DomainError("bad_file_type", _l("Upload a PDF, an MP4 or WebM video, or a PNG or JPEG image."),
+                          status=415)
     begin_write(session)
     unit = get_unit_led(session, principal, unit_id)
     token = secrets.token_urlsafe(24)

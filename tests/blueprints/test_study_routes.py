@@ -1,7 +1,5 @@
 """The study screens through the test client: members, secretaries, bad input, scoping."""
 import io
-import re
-from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -23,7 +21,7 @@ def rows(session, statement) -> list:
 
 @pytest.fixture
 def world(factory, session):
-    """Branch A (secretary, two members) with a reading task, a quiz, a report and a lecture; branch B with one member."""
+    """Branch A (secretary, two members) with reading, quiz, report and lecture tasks; branch B with a member."""
     a, b = factory.branch(name="莲花一支部"), factory.branch(name="景田二支部")
     sec = factory.secretary(a, name="李书记")
     m1, m2 = factory.member(a, name="王小红"), factory.member(a, name="陈大明")

@@ -22,7 +22,8 @@ def test_seed_is_idempotent_and_makes_the_demo_member_alive(ctx, factory, sessio
     rows = len(session.exec(select(StudyProgress)).all())
     again = demo_study.seed(session, rng=random.Random(1))
     assert again.startswith("study: 0 tasks, 0 progress rows, 0 notice")
-    assert len(session.exec(select(StudyTask)).all()) == tasks and len(session.exec(select(StudyProgress)).all()) == rows
+    assert len(session.exec(select(StudyTask)).all()) == tasks
+    assert len(session.exec(select(StudyProgress)).all()) == rows
     p = principal(session, member)
     rec = study.record(session, p)
     assert 0 < rec.total_half < rec.target_half

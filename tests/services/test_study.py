@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from models import Notice, StudyAttempt, StudyProgress, StudyQuestion, StudyTask
+from models import Notice, StudyAttempt, StudyProgress, StudyTask
 from services import notices, study
 from services.errors import DomainError, NotFound
 from tests.services.study_helpers import as_, make_task, principal, task_data
