@@ -16,6 +16,8 @@ BLUEPRINTS = (
     "blueprints.home",
     "blueprints.me",
     "blueprints.branch",
+    "blueprints.study",
+    "blueprints.notices",
 )
 
 # Endpoints a member who must set a new password may still reach.
