@@ -3,3 +3,7 @@ from models.base import OrgScoped, UTCDateTime, utcnow  # noqa: F401
 from models.member import Member, MemberStatus, Membership, Role, RoleName, UserSession  # noqa: F401
 from models.org import OrgKind, OrgUnit  # noqa: F401
 from models.station import District, Station, StationKind  # noqa: F401
+from models.checkin import (  # noqa: F401
+    Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus, CheckoutMethod,
+    CommunityRegistration,
+)
