@@ -948,6 +948,13 @@ def community_status(session: Session, *, member_id: int, year: int) -> Communit
     return CommunityStatus(session.get(Station, row.station_id), row.registered_at, int(minutes))
 
 
+def member_name(session: Session, *, member_id: int) -> str:
+    """A member's name (for the kiosk's answer to staff)."""
+    with unscoped(session):
+        member = session.get(Member, member_id)
+    return member.name if member else ""
+
+
 def reprint_poster(session: Session, principal, *, station_id: int) -> Station:
     """A new poster version: every poster printed before stops working."""
     begin_write(session)

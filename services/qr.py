@@ -128,11 +128,16 @@ def public_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def code_url(token: str, station=None) -> str:
-    """The URL a station QR holds; the fragment gives the (public) station position for offline scans."""
+def code_url(token: str, station=None, *, needs_position: bool = False) -> str:
+    """The URL a station QR holds.
+
+    The fragment (never sent to the server) gives the station's public position and fence, and
+    whether the code needs the member's position, so the app's scanner can judge the geofence
+    on the phone while offline and keep only the result.
+    """
     url = public_url("checkin.scan", code=token)
     if station is not None:
-        url += f"#g={station.lat:.5f},{station.lon:.5f},{station.geofence_radius_m}"
+        url += f"#g={station.lat:.5f},{station.lon:.5f},{station.geofence_radius_m},{1 if needs_position else 0}"
     return url
 
 
@@ -148,3 +153,21 @@ def svg(data: str, *, scale: int = 10, border: int = 2, title: str | None = None
 def matrix(data: str) -> list[list[bool]]:
     """The QR's modules as rows of booleans (tests draw a fake camera video from it)."""
     return [[bool(v) for v in row] for row in segno.make(data, error="m", micro=False).matrix]
+
+
+def sign_scan(code: str, scanned_at: datetime) -> str:
+    """A pass that proves when the server saw a code opened (it survives a sign-in, for 2 minutes)."""
+    ts = int(scanned_at.timestamp())
+    return f"{ts}.{_mac('s', code, ts)}"
+
+
+def open_scan(code: str, scan_pass: str | None) -> datetime | None:
+    """The moment a pass was issued for this code, or None when it is missing or forged."""
+    try:
+        ts_text, mac = (scan_pass or "").split(".", 1)
+        ts = int(ts_text)
+    except ValueError:
+        return None
+    if not hmac.compare_digest(_mac("s", code, ts), mac):
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
