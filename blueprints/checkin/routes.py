@@ -16,7 +16,7 @@ from services import checkin as svc
 from services.checkin import CheckInError, GeoFix, GeoResult
 from services.errors import DomainError
 
-bp = Blueprint("checkin", __name__)
+bp = Blueprint("checkin", __name__, cli_group="checkin")
 
 
 def _nonce() -> str:
@@ -507,3 +507,13 @@ def member_service(member_id: int):
     member, summary = svc.member_records_led(db(), current_user, member_id=member_id, year=_year_arg())
     return render("checkin/member_service.html", member=member, summary=summary, status_label=svc.status_label)
 
+
+
+@bp.cli.command("close-stale")
+def close_stale_command() -> None:
+    """Close forgotten check-outs that are due and flag them for the secretary (for cron or the worker)."""
+    import click
+
+    from models.db import get_session
+
+    click.echo(f"closed {svc.close_stale(get_session())} forgotten check-outs")

@@ -97,8 +97,17 @@
     window.addEventListener("pagehide", stop);
   }
 
+  // Load the decoder's worker module now, while online: qr-scanner imports it only when the camera
+  // starts, which may be after the network is gone. The module map keeps it for that import.
+  function preloadWorker() {
+    var lib = document.querySelector('script[src*="qr-scanner.umd"]');
+    if (!lib) return;
+    try { import(new URL("qr-scanner-worker.min.js", lib.src).href).catch(function () {}); } catch (e) { /* old browser */ }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var boxes = document.querySelectorAll("[data-scanner]");
+    if (boxes.length) preloadWorker();
     for (var i = 0; i < boxes.length; i++) setup(boxes[i]);
   });
 })();

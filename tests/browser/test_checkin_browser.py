@@ -1,0 +1,154 @@
+"""Check-in in real Chromium at 390x844, zh-CN: the kiosk's code, scanning it with a fake camera,
+the geofence with a fake position, and an offline scan that syncs once."""
+import pytest
+from sqlmodel import Session, select
+
+from models import CheckIn
+from models.db import ALL_ORGS
+from services import qr
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, phone_context, sign_in
+from tests.browser.y4m import write_qr_video
+from tests.conftest import PASSWORD, Factory
+
+
+def records(server) -> list[CheckIn]:
+    with Session(server.engine, expire_on_commit=False) as s:
+        s.info["org_scope"] = ALL_ORGS
+        return list(s.exec(select(CheckIn)).all())
+
+
+@pytest.fixture
+def fast_server(tmp_path):
+    """A live server whose kiosk code turns every 5 seconds (to see the polling change it quickly)."""
+    server = LiveServer(tmp_path, CHECKIN_STEP_SECONDS=5)
+    yield server
+    server.stop()
+
+
+def test_kiosk_shows_a_code_that_turns(fast_server, browser, shot):
+    """Does the kiosk show a big QR code that the polling replaces with a new one?"""
+    with Session(fast_server.engine, expire_on_commit=False) as s:
+        s.info["org_scope"] = ALL_ORGS
+        f = Factory(fast_server.app, s)
+        station = f.station(name="福田区莲花街道党群服务中心")
+        staff = f.member(name="站点小李", roles=[("station_staff", station)])
+    ctx = phone_context(browser, viewport={"width": 800, "height": 1280}, is_mobile=False, has_touch=True)
+    page = ctx.new_page()
+    sign_in(page, fast_server.url, staff.phone, PASSWORD)
+    page.goto(f"{fast_server.url}/checkin/stations/{station.id}/kiosk")
+    code = page.locator("#kiosk_code")
+    first = code.get_attribute("data-code")
+    assert first.startswith(f"r.{station.id}.")
+    box = code.locator("svg").bounding_box()
+    assert box["width"] >= 500  # readable from a metre away
+    shot(page, "kiosk")
+    page.wait_for_function("(first) => document.querySelector('#kiosk_code').dataset.code !== first", arg=first,
+                           timeout=15000)
+    ctx.close()
+
+
+@pytest.fixture
+def camera_browser(browser, tmp_path):
+    """A second Chromium whose camera plays a Y4M file, written by the test before the camera opens."""
+    video = tmp_path / "camera.y4m"
+    write_qr_video(video, "placeholder")
+    instance = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                              f"--use-file-for-fake-video-capture={video}"])
+    instance.video_path = video
+    yield instance
+    instance.close()
+
+
+def _staff_and_member(live_factory, **station):
+    st = live_factory.station(**station)
+    staff = live_factory.member(name="站点小李", roles=[("station_staff", st)])
+    member = live_factory.member(name="陈志愿")
+    return st, staff, member
+
+
+def _kiosk_url(page, live_server, staff, station) -> str:
+    sign_in(page, live_server.url, staff.phone, PASSWORD)
+    page.goto(f"{live_server.url}/checkin/stations/{station.id}/kiosk")
+    return page.locator("#kiosk_code").get_attribute("data-url")
+
+
+def test_scan_kiosk_code_with_the_apps_scanner(live_server, live_factory, page, camera_browser, shot):
+    """Does a member scan the kiosk's code with the app's scanner (fake camera) and get checked in?"""
+    station, staff, member = _staff_and_member(live_factory)
+    ctx = phone_context(camera_browser)
+    ctx.grant_permissions(["camera"], origin=live_server.url)
+    phone = ctx.new_page()
+    errors = []
+    phone.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(phone, live_server.url, member.phone, PASSWORD)
+    phone.goto(live_server.url + "/checkin/")
+    shot(phone, "checkin-tab")
+    url = _kiosk_url(page, live_server, staff, station)
+    write_qr_video(camera_browser.video_path, url)
+    phone.get_by_role("button", name="扫码").click()
+    phone.wait_for_url("**/checkin/records/*", timeout=20000)
+    assert phone.get_by_text("已签到").first.is_visible()
+    assert phone.locator(".checkin-timer").is_visible()
+    shot(phone, "checked-in")
+    rows = records(live_server)
+    assert len(rows) == 1 and rows[0].member_id == member.id and rows[0].method == "rotating"
+    phone.get_by_role("button", name="签退").click()
+    phone.wait_for_load_state("networkidle")
+    assert phone.get_by_text("已签退").first.is_visible()
+    assert errors == []
+    ctx.close()
+
+
+@pytest.mark.parametrize("where, inside", [("inside", True), ("outside", False)])
+def test_poster_code_with_fake_geolocation(live_server, live_factory, browser, shot, where, inside):
+    """Does a poster code check in with a position inside the fence, and say how far when outside?"""
+    station, staff, member = _staff_and_member(live_factory, lat=22.5431, lon=114.0579, radius=100)
+    with live_server.app.test_request_context(base_url=live_server.url):
+        url = qr.code_url(qr.poster_token(station), station, needs_position=True)
+    position = {"latitude": 22.5434, "longitude": 114.0579, "accuracy": 20} if inside else \
+        {"latitude": 22.5500, "longitude": 114.0579, "accuracy": 20}
+    ctx = phone_context(browser, geolocation=position, permissions=["geolocation"])
+    phone = ctx.new_page()
+    sign_in(phone, live_server.url, member.phone, PASSWORD)
+    phone.goto(url)
+    assert phone.get_by_text("手机会请求一次定位").is_visible()
+    phone.get_by_role("button", name="确认签到").click()
+    phone.wait_for_load_state("networkidle")
+    shot(phone, f"poster-{where}")
+    if inside:
+        assert "/checkin/records/" in phone.url and phone.get_by_text("已签到").first.is_visible()
+        assert records(live_server)[0].geo_inside is True
+    else:
+        assert phone.get_by_text("您距离").is_visible() and phone.get_by_text("770 米").is_visible()
+        assert phone.get_by_role("link", name="出示我的签到码").is_visible()
+        assert records(live_server) == []
+    ctx.close()
+
+
+def test_offline_scan_syncs_exactly_once(live_server, live_factory, page, camera_browser, shot):
+    """Scanned offline, is the check-in kept as 待同步 and sent once when the network returns?"""
+    station, staff, member = _staff_and_member(live_factory)
+    ctx = phone_context(camera_browser)
+    ctx.grant_permissions(["camera"], origin=live_server.url)
+    phone = ctx.new_page()
+    sign_in(phone, live_server.url, member.phone, PASSWORD)
+    phone.goto(live_server.url + "/checkin/")
+    url = _kiosk_url(page, live_server, staff, station)
+    write_qr_video(camera_browser.video_path, url)
+    ctx.set_offline(True)
+    phone.get_by_role("button", name="扫码").click()
+    entry = phone.locator("[data-offline-list] li")
+    entry.first.wait_for(timeout=20000)
+    assert phone.get_by_text("待同步").first.is_visible()
+    shot(phone, "offline-pending")
+    assert records(live_server) == []
+    ctx.set_offline(False)
+    phone.wait_for_function("() => document.querySelectorAll('[data-offline-list] li').length === 0", timeout=20000)
+    phone.evaluate("() => window.ScOffline.sync()")  # a second sync sends nothing more
+    phone.wait_for_timeout(500)
+    rows = records(live_server)
+    assert len(rows) == 1 and rows[0].offline and rows[0].member_id == member.id
+    shot(phone, "offline-synced")
+    ctx.close()
