@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -81,9 +82,14 @@ class CheckInError(DomainError):
     """A check-in, check-out or sign-up was refused; `code` says why, `message` says it to the member."""
 
     def __init__(self, code: str, *, checkin: CheckIn | None = None, **params) -> None:
-        message = MESSAGES[code] % params if params else MESSAGES[code]
-        super().__init__(code, message, status=STATUS.get(code, 400), **params)
+        super().__init__(code, code, status=STATUS.get(code, 400), **params)
+        # translated only when shown: the worker and the load tests raise it outside any request
+        self.message = LazyString(_message, code, params)
         self.checkin = checkin
+
+
+def _message(code: str, params: dict) -> str:
+    return str(MESSAGES[code]) % params if params else str(MESSAGES[code])
 
 
 def cfg(name: str):
@@ -304,6 +310,9 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
                 geo: GeoResult | None, offline: bool, now: datetime, staff_id: int | None = None) -> ScanResult:
     """Check in, or out when already in here; a repeat within a minute is a duplicate."""
     member = _lock_member(session, member_id)
+    replay = _replay(session, member_id, nonce)  # the same request may have finished while we waited for the lock
+    if replay is not None:
+        return replay
     repeat = timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS"))
     with unscoped(session):
         current = session.exec(select(CheckIn).where(CheckIn.open_member_id == member.id)).first()
@@ -478,6 +487,9 @@ def check_out(session: Session, *, member_id: int, checkin_id: int, nonce: str,
     if replay is not None:
         return replay.checkin
     _lock_member(session, member_id)
+    replay = _replay(session, member_id, nonce)  # a double tap that finished while we waited for the lock
+    if replay is not None:
+        return replay.checkin
     with unscoped(session):
         record = session.exec(select(CheckIn).where(CheckIn.id == checkin_id, CheckIn.member_id == member_id)).first()
         if record is None:
