@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -284,14 +284,12 @@ def _station_open(station: Station, at: datetime) -> None:
 
 def _activity_for(session: Session, *, member_id: int, station_id: int, at: datetime) -> int | None:
     """The activity a check-in belongs to: one the member signed up for, else one running at the station."""
-    window = (Activity.station_id == station_id, Activity.cancelled.is_(False),
-              Activity.starts_at <= at + timedelta(minutes=30), Activity.ends_at >= at)
-    signed = session.exec(select(Activity.id).join(ActivitySignup, ActivitySignup.activity_id == Activity.id)
-                          .where(*window, ActivitySignup.member_id == member_id, ActivitySignup.active.is_(True))
-                          .order_by(Activity.starts_at)).first()
-    if signed:
-        return signed
-    return session.exec(select(Activity.id).where(*window).order_by(Activity.starts_at)).first()
+    signup = and_(ActivitySignup.activity_id == Activity.id, ActivitySignup.member_id == member_id,
+                  ActivitySignup.active.is_(True))
+    return session.exec(select(Activity.id).outerjoin(ActivitySignup, signup).where(
+        Activity.station_id == station_id, Activity.cancelled.is_(False),
+        Activity.starts_at <= at + timedelta(minutes=30), Activity.ends_at >= at)
+        .order_by(ActivitySignup.id.is_(None), Activity.starts_at).limit(1)).first()
 
 
 def _lock_member(session: Session, member_id: int) -> Member:
@@ -310,12 +308,11 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
                 geo: GeoResult | None, offline: bool, now: datetime, staff_id: int | None = None) -> ScanResult:
     """Check in, or out when already in here; a repeat within a minute is a duplicate."""
     member = _lock_member(session, member_id)
-    replay = _replay(session, member_id, nonce)  # the same request may have finished while we waited for the lock
-    if replay is not None:
-        return replay
     repeat = timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS"))
     with unscoped(session):
         current = session.exec(select(CheckIn).where(CheckIn.open_member_id == member.id)).first()
+        if current is not None and current.nonce == nonce:  # the same request finished while we waited
+            return ScanResult(current, "checked_in", station, replayed=True)
         if current is not None and due_close_time(session, current) <= min(at, now):
             _close(session, current, at=due_close_time(session, current), method=CheckoutMethod.auto)
             session.flush()
@@ -335,6 +332,8 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
                 CheckIn.member_id == member.id, CheckIn.station_id == station.id,
                 CheckIn.checked_out_at >= at - repeat, CheckIn.source == CheckinSource.scan)
                 .order_by(CheckIn.checked_out_at.desc())).first()
+            if recent is not None and recent.checkout_nonce == nonce:
+                return ScanResult(recent, "checked_out", station, replayed=True)
             if recent is not None:
                 raise CheckInError("duplicate", checkin=recent)
         record = CheckIn(
@@ -409,7 +408,7 @@ def perform_checkin(session: Session, *, member_id: int, code: str, nonce: str, 
     now = now or utcnow()
     nonce = _check_nonce(nonce)
     at = _scan_time(scanned_at, offline=offline, now=now)
-    begin_write(session)
+    # checks that write nothing come first, outside the write lock: a retry is answered at once
     replay = _replay(session, member_id, nonce)
     if replay is not None:
         return replay
@@ -423,6 +422,7 @@ def perform_checkin(session: Session, *, member_id: int, code: str, nonce: str, 
             geo = judge_position(station, position)
         _require_inside(station, geo)
     method = CheckinMethod.poster if token.kind == "p" else CheckinMethod.rotating
+    begin_write(session)  # the short write transaction: BEGIN IMMEDIATE on SQLite, the member's row lock on PostgreSQL
     try:
         return _apply_scan(session, member_id=member_id, station=station, method=method, at=at, nonce=nonce,
                            geo=geo, offline=offline, now=now)
@@ -461,7 +461,6 @@ def staff_scan(session: Session, principal, *, station_id: int, code: str, nonce
         raise CheckInError("bad_code")
     if not qr.step_window_ok(token.counter, qr.step_at(now)):
         raise CheckInError("expired_code")
-    begin_write(session)
     replay = _replay(session, token.subject_id, nonce)
     if replay is not None:
         return replay
@@ -469,6 +468,7 @@ def staff_scan(session: Session, principal, *, station_id: int, code: str, nonce
     if station is None:
         raise NotFound()
     _station_open(station, now)
+    begin_write(session)
     try:
         return _apply_scan(session, member_id=token.subject_id, station=station, method=CheckinMethod.staff,
                            at=now, nonce=nonce, geo=None, offline=False, now=now, staff_id=principal.id)
