@@ -466,7 +466,7 @@ def branch_records(unit_id: int):
     year = _year_arg()
     unit, rows = svc.branch_records(db(), current_user, unit_id=unit_id,
                                     status="pending" if status == "pending" else None, year=year)
-    return render("checkin/branch.html", unit=unit, rows=rows, status=status, year=year, form=DecideForm(),
+    return render("checkin/branch.html", unit=unit, rows=rows, which=status, year=year, form=DecideForm(),
                   status_label=svc.status_label)
 
 

@@ -219,8 +219,9 @@ def test_secretary_approves_in_bulk_and_exports(app, client, auth, world, sessio
     session.commit()
     ids, year, outsider_id = [r.id for r in rows], rows[0].service_day.year, outsider.id
     auth.login(world["secretary"].phone)
-    page = client.get(f"/checkin/branch/{world['branch'].id}").get_data(as_text=True)
-    assert "王志愿" in page and "外人" not in page
+    response = client.get(f"/checkin/branch/{world['branch'].id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "王志愿" in page and "外人" not in page
     token = csrf_from(page)
     assert client.get(f"/checkin/branch/{other.id}").status_code == 404
     assert client.post(f"/checkin/branch/{world['branch'].id}/decide",

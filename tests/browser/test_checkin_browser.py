@@ -152,3 +152,39 @@ def test_offline_scan_syncs_exactly_once(live_server, live_factory, page, camera
     assert len(rows) == 1 and rows[0].offline and rows[0].member_id == member.id
     shot(phone, "offline-synced")
     ctx.close()
+
+
+def test_service_screens_with_demo_data(live_server, live_factory, live_session, page, shot):
+    """With the demo data, do home, 我的服务, the certificate and the secretary's approval page look right?"""
+    import random
+
+    from services import demo_checkin
+
+    branch = live_factory.branch(name="莲花北社区第一党支部")
+    secretary = live_factory.secretary(branch, phone="13800000001")
+    member = live_factory.member(branch, name="陈志愿", phone="13800000002")
+    for i in range(6):
+        live_factory.member(branch, name=f"党员{i}")
+    with live_server.app.app_context():
+        demo_checkin.seed(live_session, rng=random.Random(3))
+    sign_in(page, live_server.url, member.phone, PASSWORD)
+    assert page.get_by_text("今年服务时长").is_visible()
+    shot(page, "home")
+    page.get_by_role("link", name="签到", exact=True).click()
+    page.get_by_role("link", name="我的服务").first.click()
+    assert page.get_by_role("heading", name="按月统计").is_visible()
+    shot(page, "my-service", full_page=True)
+    page.get_by_role("button", name="查看证明").click()
+    assert page.get_by_role("heading", name="志愿服务证明").is_visible()
+    shot(page, "certificate", full_page=True)
+    page.goto(live_server.url + "/checkin/activities")
+    shot(page, "activities")
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, secretary.phone, PASSWORD)
+    page.goto(f"{live_server.url}/checkin/branch/{branch.id}")
+    assert page.get_by_role("button", name="通过所选").is_visible()
+    shot(page, "approvals", full_page=True)
+    page.get_by_role("button", name="通过所选").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("暂无待审核记录").is_visible()
+    assert page.console_errors == []
