@@ -182,6 +182,21 @@ def sync():
                    url=url_for("checkin.record", checkin_id=result.checkin.id))
 
 
+@bp.get("/checkin/offline-scan")
+def offline_scan():
+    """The scanner page the service worker keeps for use without network (no personal data on it)."""
+    return render("checkin/offline_scan.html")
+
+
+@bp.get("/checkin/token")
+@login_required
+def token():
+    """A fresh CSRF token for the offline queue (a page kept for days may hold a stale one)."""
+    from flask_wtf.csrf import generate_csrf
+
+    return jsonify(csrf=generate_csrf())
+
+
 @bp.get("/checkin/my-code")
 @login_required
 def my_code():

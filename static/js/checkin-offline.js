@@ -65,9 +65,13 @@
 
   function keep(code, fence) {
     var scannedAt = Date.now();
-    return judge(fence).then(function (geo) {
-      return put({ nonce: newNonce(), code: code, scanned_at: scannedAt, geo: geo, state: "pending", message: "" });
-    }).then(render);
+    return all().then(function (entries) {
+      // the same code kept twice (a reload) would count as a check-out: keep it once
+      if (entries.some(function (e) { return e.code === code; })) return render();
+      return judge(fence).then(function (geo) {
+        return put({ nonce: newNonce(), code: code, scanned_at: scannedAt, geo: geo, state: "pending", message: "" });
+      }).then(render);
+    });
   }
 
   function csrf() {
@@ -75,16 +79,27 @@
     return meta ? meta.content : "";
   }
 
+  // A fresh CSRF token: this page may have been kept by the service worker for days.
+  function freshToken() {
+    return fetch("/checkin/token", { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (body) { return body.csrf || csrf(); }, function () { return csrf(); });
+  }
+
   function sync() {
     if (syncing || navigator.onLine === false) return Promise.resolve();
     syncing = true;
+    var token = "";
     return all().then(function (entries) {
       var pending = entries.filter(function (e) { return e.state === "pending"; });
-      return pending.reduce(function (chain, entry) {
+      if (!pending.length) return null;
+      return freshToken().then(function (t) { token = t; return pending; });
+    }).then(function (pending) {
+      return (pending || []).reduce(function (chain, entry) {
         return chain.then(function () {
           return fetch("/checkin/sync", {
             method: "POST", credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+            headers: { "Content-Type": "application/json", "X-CSRFToken": token },
             body: JSON.stringify({ code: entry.code, nonce: entry.nonce, scanned_at: entry.scanned_at, geo: entry.geo })
           }).then(function (response) {
             return response.json().catch(function () { return {}; }).then(function (body) {
@@ -151,6 +166,12 @@
   document.addEventListener("visibilitychange", function () { if (!document.hidden) sync(); });
   document.addEventListener("DOMContentLoaded", function () {
     if (!("indexedDB" in window)) return;
+    // a code opened by the phone's camera app while offline: the service worker served this page for it
+    var opened = window.location.pathname.match(/^\/c\/([^/?#]+)$/);
+    if (opened && document.querySelector("[data-offline-shell]")) {
+      var fence = window.location.hash.indexOf("#g=") === 0 ? window.location.hash.slice(3) : "";
+      keep(decodeURIComponent(opened[1]), fence).then(function () { announce(texts().kept); });
+    }
     render().then(sync);
     window.setInterval(sync, 30000);
   });

@@ -188,3 +188,31 @@ def test_service_screens_with_demo_data(live_server, live_factory, live_session,
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("暂无待审核记录").is_visible()
     assert page.console_errors == []
+
+
+def test_code_opened_offline_by_the_camera_app(live_server, live_factory, browser, context, shot):
+    """Offline, does a code opened by the camera app land on the kept scanner page, wait, and sync once?"""
+    station, staff, member = _staff_and_member(live_factory)
+    phone = context.new_page()
+    sign_in(phone, live_server.url, member.phone, PASSWORD)
+    phone.goto(live_server.url + "/checkin/")
+    phone.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+    phone.reload()
+    phone.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10000)
+    kiosk = phone_context(browser)
+    url = _kiosk_url(kiosk.new_page(), live_server, staff, station)
+    kiosk.close()
+    context.set_offline(True)
+    phone.goto(url)
+    assert phone.get_by_role("heading", name="无网络扫码").is_visible()
+    phone.locator("[data-offline-list] li").first.wait_for(timeout=10000)
+    assert phone.get_by_text("待同步").first.is_visible()
+    shot(phone, "camera-app-offline")
+    phone.reload()  # opened again: kept once only
+    phone.locator("[data-offline-list] li").first.wait_for(timeout=10000)
+    assert phone.locator("[data-offline-list] li").count() == 1
+    context.set_offline(False)
+    phone.goto(live_server.url + "/checkin/")
+    phone.wait_for_function("() => document.querySelectorAll('[data-offline-list] li').length === 0", timeout=20000)
+    rows = records(live_server)
+    assert len(rows) == 1 and rows[0].offline
