@@ -41,6 +41,8 @@ def render_certificate(cert, *, title: str) -> bytes:
     pdf.set_draw_color(179, 18, 29)
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 190, 277)
+    pdf.set_draw_color(190, 190, 196)
+    pdf.set_line_width(0.2)
     pdf.set_font("cjk", size=24)
     pdf.set_text_color(179, 18, 29)
     pdf.ln(14)
