@@ -20,10 +20,10 @@ from sqlmodel import Session, select
 
 from models import (Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus,
                     CheckoutMethod, CommunityRegistration, Member, OrgUnit, Station, utcnow)
-from models.db import ALL_ORGS, begin_write, unscoped
+from models.db import begin_write, unscoped
 from services import opening_hours, qr
 from services.errors import DomainError, NotFound
-from services.orgs import get_member_led, get_unit_led, led_subtree_ids, require_leader, subtree_ids
+from services.orgs import get_member_led, get_unit_led, require_leader, subtree_ids
 
 DEFAULTS = {
     "CHECKIN_ROUND_MINUTES": 30,  # credited time is rounded down to this
@@ -310,7 +310,14 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
     member = _lock_member(session, member_id)
     repeat = timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS"))
     with unscoped(session):
-        current = session.exec(select(CheckIn).where(CheckIn.open_member_id == member.id)).first()
+        # one query: the open visit (anywhere) and the latest visit here that closed within the repeat window
+        rows = session.exec(select(CheckIn).where(CheckIn.member_id == member.id, or_(
+            CheckIn.open_member_id == member.id,
+            and_(CheckIn.station_id == station.id, CheckIn.source == CheckinSource.scan,
+                 CheckIn.checked_out_at >= at - repeat)))
+            .order_by(CheckIn.open_member_id.is_(None), CheckIn.checked_out_at.desc()).limit(2)).all()
+        current = next((r for r in rows if r.open_member_id is not None), None)
+        recent = next((r for r in rows if r.open_member_id is None), None)
         if current is not None and current.nonce == nonce:  # the same request finished while we waited
             return ScanResult(current, "checked_in", station, replayed=True)
         if current is not None and due_close_time(session, current) <= min(at, now):
@@ -327,15 +334,10 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
         if current is not None:  # checked in elsewhere: that visit ends here
             _close(session, current, at=at, method=CheckoutMethod.moved)
             session.flush()
-        else:
-            recent = session.exec(select(CheckIn).where(
-                CheckIn.member_id == member.id, CheckIn.station_id == station.id,
-                CheckIn.checked_out_at >= at - repeat, CheckIn.source == CheckinSource.scan)
-                .order_by(CheckIn.checked_out_at.desc())).first()
-            if recent is not None and recent.checkout_nonce == nonce:
-                return ScanResult(recent, "checked_out", station, replayed=True)
-            if recent is not None:
-                raise CheckInError("duplicate", checkin=recent)
+        elif recent is not None and recent.checkout_nonce == nonce:
+            return ScanResult(recent, "checked_out", station, replayed=True)
+        elif recent is not None:
+            raise CheckInError("duplicate", checkin=recent)
         record = CheckIn(
             member_id=member.id, org_unit_id=member.org_unit_id, station_id=station.id,
             activity_id=_activity_for(session, member_id=member.id, station_id=station.id, at=at),
@@ -976,6 +978,3 @@ def reprint_poster(session: Session, principal, *, station_id: int) -> Station:
     session.commit()
     return station
 
-
-__all__ = ["ALL_ORGS", "CheckInError", "GeoFix", "GeoResult", "ScanResult", "perform_checkin", "staff_scan",
-           "check_out", "close_stale", "sign_up", "cancel_signup", "led_subtree_ids"]

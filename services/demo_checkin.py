@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models import (Activity, ActivitySignup, CheckIn, CommunityRegistration, District, Member, OrgKind, OrgUnit,
+from models import (Activity, ActivitySignup, CheckIn, CommunityRegistration, District, Member,
                     RoleName, Station, utcnow)
 from models.db import unscoped
 from services.checkin import round_minutes
@@ -109,7 +109,6 @@ def seed(session: Session, *, rng) -> str:
                                               registered_at=utcnow() - timedelta(days=300)))
 
         # volunteer activities in the next two weeks; the demo member has signed up for two
-        now = utcnow()
         created = []
         for i, (title, place, bring, slots, days, hour, hours) in enumerate(ACTIVITIES):
             station = stations[i % len(stations)]
@@ -160,5 +159,3 @@ def seed(session: Session, *, rng) -> str:
     return (f"check-in: {len(created)} activities, {count} service records, {pending} awaiting approval, "
             f"kiosk of {home.name} for 13800000001")
 
-
-__all__ = ["seed", "OrgKind", "OrgUnit"]
