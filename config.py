@@ -69,6 +69,12 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
         self.HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
         self.BENCH_HELLO = _env_bool("BENCH_HELLO", False)
+        # check-in (issue 3): hours rounded down to this many minutes, at most this many hours a day,
+        # forgotten check-outs closed after this many hours; the CJK font for the certificate PDF
+        self.CHECKIN_ROUND_MINUTES = int(os.environ.get("CHECKIN_ROUND_MINUTES", "30"))
+        self.CHECKIN_DAILY_CAP_HOURS = float(os.environ.get("CHECKIN_DAILY_CAP_HOURS", "8"))
+        self.CHECKIN_MAX_OPEN_HOURS = float(os.environ.get("CHECKIN_MAX_OPEN_HOURS", "8"))
+        self.CHECKIN_PDF_FONT = os.environ.get("CHECKIN_PDF_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
 class TestConfig(Config):

@@ -396,3 +396,60 @@ def test_community_registration(setup, session):
     scan(session, member, station, now + timedelta(hours=1))
     status = svc.community_status(session, member_id=member.id, year=year)
     assert status.station.id == station.id and status.minutes == 60
+
+
+def test_remaining_codes(setup, session, factory):
+    """Are a finished activity ('activity_over'), a future day ('bad_day') and a bad activity ('bad_activity') refused?"""
+    member, station = setup
+    from services.accounts import Principal
+
+    past = Activity(title="已结束的活动", station_id=station.id, starts_at=utcnow() - timedelta(days=2),
+                    ends_at=utcnow() - timedelta(days=2) + timedelta(hours=2), slots=5)
+    session.add(past)
+    session.commit()
+    with pytest.raises(CheckInError) as e:
+        svc.sign_up(session, member_id=member.id, activity_id=past.id)
+    assert e.value.code == "activity_over"
+    session.rollback()
+    with pytest.raises(CheckInError) as e:
+        svc.add_manual(session, member_id=member.id, station_id=station.id,
+                       day=svc.local_day(utcnow()) + timedelta(days=1), hours=2, note="", nonce=nonce())
+    assert e.value.code == "bad_day"
+    staff = Principal(id=member.id, name="x", phone="1", branch_id=member.org_unit_id, group_id=None,
+                      must_change_password=False, locale=None, session_token="t",
+                      staff_station_ids=frozenset({station.id}))
+    start = utcnow() + timedelta(days=1)
+    with pytest.raises(CheckInError) as e:
+        svc.create_activity(session, staff, station_id=station.id, title="倒序时间", starts_at=start,
+                            ends_at=start - timedelta(hours=1), slots=10)
+    assert e.value.code == "bad_activity"
+    act = svc.create_activity(session, staff, station_id=station.id, title="社区清洁", starts_at=start,
+                              ends_at=start + timedelta(hours=2), slots=10)
+    assert act.id and act.org_unit_id is None
+
+
+def test_qr_url_uses_public_base_url(ctx, app, factory):
+    """Does the code's URL use PUBLIC_BASE_URL when set, and carry the station's fence in the fragment only?"""
+    station = factory.station(lat=22.5431, lon=114.0579, radius=120)
+    token = qr.rotating_token(station)
+    assert qr.code_url(token).startswith("http://localhost/c/r.")
+    app.config["PUBLIC_BASE_URL"] = "https://fuwuquan.example.cn/"
+    url = qr.code_url(token, station, needs_position=True)
+    assert url == f"https://fuwuquan.example.cn/c/{token}#g=22.54310,114.05790,120,1"
+    assert qr.parse(url).text == token
+
+
+def test_opening_hours_formats():
+    """Are the usual ways of writing opening hours read (and unreadable text treated as always open)?"""
+    from zoneinfo import ZoneInfo
+
+    from services import opening_hours as oh
+
+    tz = ZoneInfo("Asia/Shanghai")
+    saturday_10 = datetime(2026, 11, 21, 10, 0, tzinfo=tz)
+    assert oh.is_open("24/7", saturday_10) and oh.is_open("??", saturday_10)
+    assert oh.is_open("09:00-18:00", saturday_10)
+    assert not oh.is_open("周一至周五 9:00-18:00", saturday_10)
+    assert oh.is_open("Mo-Fr 09:00-18:00; Sa 09:00-12:00", saturday_10)
+    assert not oh.is_open("Mo-Fr 09:00-18:00; Sa 09:00-12:00", saturday_10.replace(hour=13))
+    assert oh.closes_after("09:00-18:00", saturday_10) == saturday_10.replace(hour=18)
