@@ -8,3 +8,7 @@ from models.study import (  # noqa: F401
     Audience, Completion, ProgressStatus, QuestionKind, StudyAssignee, StudyAttempt, StudyFile, StudyKind,
     StudyProgress, StudyQuestion, StudyTask,
 )
+from models.checkin import (  # noqa: F401
+    Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus, CheckoutMethod,
+    CommunityRegistration,
+)
