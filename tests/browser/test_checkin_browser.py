@@ -65,16 +65,24 @@ def slow_factory(slow_server):
 
 @pytest.fixture
 def camera_browser(browser, tmp_path):
-    """A second Chromium whose camera plays a Y4M file, written by the test before the camera opens."""
-    video = tmp_path / "camera.y4m"
-    write_qr_video(video, "placeholder")
-    instance = browser.browser_type.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                              f"--use-file-for-fake-video-capture={video}"])
-    instance.video_path = video
-    yield instance
-    instance.close()
+    """Launches a second Chromium whose camera plays a Y4M video of the given text (one per test).
+
+    The video is written before the launch: Chromium may read the file when it starts.
+    """
+    launched = []
+
+    def launch(text: str):
+        video = write_qr_video(tmp_path / "camera.y4m", text)
+        instance = browser.browser_type.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                                  f"--use-file-for-fake-video-capture={video}"])
+        launched.append(instance)
+        return instance
+
+    yield launch
+    for instance in launched:
+        instance.close()
 
 
 def _staff_and_member(live_factory, **station):
@@ -94,7 +102,8 @@ def test_scan_kiosk_code_with_the_apps_scanner(slow_server, slow_factory, page, 
     """Does a member scan the kiosk's code with the app's scanner (fake camera) and get checked in?"""
     live_server, live_factory = slow_server, slow_factory
     station, staff, member = _staff_and_member(live_factory)
-    ctx = phone_context(camera_browser)
+    url = _kiosk_url(page, live_server, staff, station)
+    ctx = phone_context(camera_browser(url))
     ctx.grant_permissions(["camera"], origin=live_server.url)
     phone = ctx.new_page()
     errors = []
@@ -102,8 +111,6 @@ def test_scan_kiosk_code_with_the_apps_scanner(slow_server, slow_factory, page, 
     sign_in(phone, live_server.url, member.phone, PASSWORD)
     phone.goto(live_server.url + "/checkin/")
     shot(phone, "checkin-tab")
-    url = _kiosk_url(page, live_server, staff, station)
-    write_qr_video(camera_browser.video_path, url)
     phone.get_by_role("button", name="扫码").click()
     phone.wait_for_url("**/checkin/records/*", timeout=40000)
     assert phone.get_by_text("已签到").first.is_visible()
@@ -148,13 +155,12 @@ def test_offline_scan_syncs_exactly_once(slow_server, slow_factory, page, camera
     """Scanned offline, is the check-in kept as 待同步 and sent once when the network returns?"""
     live_server, live_factory = slow_server, slow_factory
     station, staff, member = _staff_and_member(live_factory)
-    ctx = phone_context(camera_browser)
+    url = _kiosk_url(page, live_server, staff, station)
+    ctx = phone_context(camera_browser(url))
     ctx.grant_permissions(["camera"], origin=live_server.url)
     phone = ctx.new_page()
     sign_in(phone, live_server.url, member.phone, PASSWORD)
     phone.goto(live_server.url + "/checkin/")
-    url = _kiosk_url(page, live_server, staff, station)
-    write_qr_video(camera_browser.video_path, url)
     ctx.set_offline(True)
     phone.get_by_role("button", name="扫码").click()
     entry = phone.locator("[data-offline-list] li")
