@@ -1,5 +1,4 @@
 """The organisation tree, who may see which part of it, and members within it."""
-import secrets
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -9,7 +8,7 @@ from sqlmodel import Session, select
 from models import Member, MemberStatus, Membership, OrgKind, OrgUnit, Role, RoleName, utcnow
 from models.db import ALL_ORGS, begin_write, set_scope, unscoped
 from services import passwords
-from services.accounts import Principal, check_new_password, end_all_sessions, normalize_phone
+from services.accounts import Principal, end_all_sessions, normalize_phone
 from services.errors import DomainError, Forbidden, NotFound
 
 CHILD_KINDS = {
@@ -121,7 +120,7 @@ def _check_branch(unit: OrgUnit) -> None:
 
 def create_member(session: Session, principal: Principal, *, name: str, phone: str, branch_id: int,
                   group_id: int | None = None, joined_on: date | None = None,
-                  status: MemberStatus = MemberStatus.full, initial_password: str | None = None) -> tuple[Member, str]:
+                  status: MemberStatus = MemberStatus.full) -> tuple[Member, str]:
     """Add a member to a branch the secretary leads; returns the member and a one-time password.
 
     The member must set their own password at first sign-in.
@@ -131,8 +130,6 @@ def create_member(session: Session, principal: Principal, *, name: str, phone: s
     if not name or len(name) > 40:
         raise DomainError("bad_name", _l("Enter a name of 1 to 40 characters."))
     number = normalize_phone(phone)
-    initial = initial_password or secrets.token_urlsafe(6)
-    check_new_password(initial)
     begin_write(session)
     branch = get_unit_led(session, principal, branch_id)
     _check_branch(branch)
@@ -144,9 +141,10 @@ def create_member(session: Session, principal: Principal, *, name: str, phone: s
     with unscoped(session):
         if session.exec(select(Member.id).where(Member.phone == number)).first():
             raise DomainError("phone_taken", _l("This phone number already has an account."))
+    initial, initial_hash = passwords.make_one_time_password()
     member = Member(name=name, phone=number, org_unit_id=branch.id, group_id=group.id if group else None,
                     joined_on=joined_on, status=MemberStatus(status),
-                    password_hash=passwords.hash_password(initial), must_change_password=True)
+                    password_hash=initial_hash, must_change_password=True)
     session.add(member)
     session.flush()
     session.add(Membership(member_id=member.id, org_unit_id=branch.id, note="joined"))
@@ -158,8 +156,7 @@ def reset_password(session: Session, principal: Principal, *, member_id: int) ->
     """Give a member of the secretary's workspace a one-time password and sign them out everywhere."""
     begin_write(session)
     member = get_member_led(session, principal, member_id)
-    initial = secrets.token_urlsafe(6)
-    member.password_hash = passwords.hash_password(initial)
+    initial, member.password_hash = passwords.make_one_time_password()
     member.must_change_password = True
     session.add(member)
     end_all_sessions(session, member_id=member.id)

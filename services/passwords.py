@@ -1,4 +1,8 @@
-"""Password hashing with argon2id at OWASP's parameters."""
+"""Password hashing with argon2id at OWASP's parameters, and one-time passwords."""
+import hashlib
+import hmac
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
@@ -27,11 +31,34 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+ONE_TIME_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud or copied from paper
+ONE_TIME_PREFIX = "otp$sha256$"
+
+
+def make_one_time_password() -> tuple[str, str]:
+    """A random 10-character one-time password (about 50 bits) and its stored hash.
+
+    It is random, not chosen by a person, so a salted SHA-256 resists guessing as well as
+    argon2 would, and a secretary can issue hundreds at once; the member replaces it with
+    their own password (hashed with argon2id) at first sign-in.
+    """
+    plain = "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(10))
+    salt = secrets.token_hex(16)
+    return plain, f"{ONE_TIME_PREFIX}{salt}${hashlib.sha256((salt + plain).encode()).hexdigest()}"
+
+
+def _verify_one_time(stored_hash: str, password: str) -> bool:
+    salt, digest = stored_hash[len(ONE_TIME_PREFIX):].split("$", 1)
+    return hmac.compare_digest(hashlib.sha256((salt + password).encode()).hexdigest(), digest)
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Check a password against its stored hash, in constant time."""
     if not stored_hash:
         _hasher().hash(password)  # spend the same time as a real check
         return False
+    if stored_hash.startswith(ONE_TIME_PREFIX):
+        return _verify_one_time(stored_hash, password)
     try:
         return _hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
@@ -39,5 +66,10 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    """Whether a hash was made at other parameters than today's."""
-    return _hasher().check_needs_rehash(stored_hash)
+    """Whether an argon2 hash was made at other parameters than today's (one-time ones are left alone)."""
+    if stored_hash.startswith(ONE_TIME_PREFIX):
+        return False
+    try:
+        return _hasher().check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return False

@@ -1,6 +1,7 @@
 """Forms of the secretary's workspace."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -25,3 +26,10 @@ class TransferForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A button that posts (CSRF only)."""
+
+
+class RosterImportForm(FlaskForm):
+    """A CSV file of members to add."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
+                     render_kw={"accept": ".csv,text/csv"})

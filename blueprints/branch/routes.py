@@ -1,12 +1,12 @@
 """The secretary's workspace: the branches they lead and their members."""
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.branch.forms import EmptyForm, MemberForm, TransferForm
+from blueprints.branch.forms import EmptyForm, MemberForm, RosterImportForm, TransferForm
 from blueprints.web import db, form_errors, leader_required, render
 from models import OrgKind, OrgUnit
-from services import home, orgs
+from services import home, member_roster, orgs
 from services.errors import DomainError
 
 bp = Blueprint("branch", __name__, url_prefix="/branch")
@@ -28,7 +28,7 @@ def _unit_page(unit_id: int, form: MemberForm | None = None, errors=None, status
     q = request.args.get("q", "")
     members = orgs.members_of(session, unit_ids=[unit.id], q=q)
     return render("branch/unit.html", "member_list", unit=unit, groups=groups, members=members, q=q,
-                  form=form, errors=errors or [], status=status)
+                  form=form, errors=errors or [], status=status, import_form=RosterImportForm())
 
 
 @bp.get("/units/<int:unit_id>")
@@ -104,3 +104,31 @@ def transfer(member_id: int):
         return redirect(url_for("branch.member", member_id=member_id))
     flash(_("The member was transferred."), "success")
     return redirect(url_for("branch.index"))
+
+
+@bp.get("/units/<int:unit_id>/roster.csv")
+@leader_required
+def roster_csv(unit_id: int):
+    """Download the branch's member roster as CSV."""
+    data = member_roster.export_roster(db(), current_user, unit_id=unit_id)
+    return Response(data, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=roster-{unit_id}.csv"})
+
+
+@bp.post("/units/<int:unit_id>/import")
+@leader_required
+def roster_import(unit_id: int):
+    """Add the members of a CSV file: every row valid, or nothing is added."""
+    unit = orgs.get_unit_led(db(), current_user, unit_id)
+    form = RosterImportForm()
+    if not form.validate_on_submit():
+        return render("branch/import.html", unit=unit, errors=form_errors(form), problems=[], created=[], status=400)
+    try:
+        created = member_roster.import_roster(db(), current_user, unit_id=unit_id, data=form.file.data.read())
+    except member_roster.RosterImportError as e:
+        return render("branch/import.html", unit=unit, errors=[str(e.message)], problems=e.problems, created=[],
+                      status=400)
+    except DomainError as e:
+        return render("branch/import.html", unit=unit, errors=[str(e.message)], problems=[], created=[],
+                      status=e.status)
+    return render("branch/import.html", unit=unit, errors=[], problems=[], created=created)
