@@ -31,6 +31,20 @@ def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'servicecircle.db'}"
 
 
+# Tile hosts each map provider needs in the CSP's img-src.
+TILE_HOSTS = {
+    "local": [],
+    "osm": ["https://tile.openstreetmap.org"],
+    "tianditu": ["https://*.tianditu.gov.cn"],
+    "amap": ["https://*.is.autonavi.com"],
+}
+
+
+def tile_hosts(provider: str) -> list[str]:
+    """The image hosts of a tile provider (none for the local stand-in tiles)."""
+    return list(TILE_HOSTS.get(provider, []))
+
+
 class Config:
     """Production defaults; every value can come from the environment."""
 
@@ -69,6 +83,13 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
         self.HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
         self.BENCH_HELLO = _env_bool("BENCH_HELLO", False)
+        # geo (issue 4): map tiles, and a routing engine for walking times (optional)
+        self.TILE_PROVIDER = os.environ.get("TILE_PROVIDER") or ("local" if self.DEMO_MODE else "osm")
+        self.TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
+        self.CSP_IMG_HOSTS = tile_hosts(self.TILE_PROVIDER)
+        self.ROUTING_URL = os.environ.get("ROUTING_URL") or None
+        self.ROUTING_ENGINE = os.environ.get("ROUTING_ENGINE", "osrm")  # osrm | valhalla
+        self.ROUTING_TIMEOUT = float(os.environ.get("ROUTING_TIMEOUT", "1.5"))
 
 
 class TestConfig(Config):
@@ -88,3 +109,6 @@ class TestConfig(Config):
         self.ARGON2_MEMORY_KIB = 1024
         self.HUEY_IMMEDIATE = True
         self.DEMO_MODE = True
+        self.TILE_PROVIDER = "local"  # tests never reach outside tile servers
+        self.CSP_IMG_HOSTS = []
+        self.ROUTING_URL = None

@@ -3,3 +3,4 @@ from models.base import OrgScoped, UTCDateTime, utcnow  # noqa: F401
 from models.member import Member, MemberStatus, Membership, Role, RoleName, UserSession  # noqa: F401
 from models.org import OrgKind, OrgUnit  # noqa: F401
 from models.station import District, Station, StationKind  # noqa: F401
+from models.geo import LocationConsent  # noqa: F401
