@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "blueprints.home",
     "blueprints.me",
     "blueprints.branch",
+    "blueprints.stations",
 )
 
 # Endpoints a member who must set a new password may still reach.

@@ -9,5 +9,7 @@ cp package.json "$tmp/"
 nm="$tmp/node_modules"
 mkdir -p static/vendor
 cp "$nm/htmx.org/dist/htmx.min.js" static/vendor/htmx.min.js
+mkdir -p static/vendor/leaflet
+cp "$nm/leaflet/dist/leaflet.js" "$nm/leaflet/dist/leaflet.css" "$nm/leaflet/LICENSE" static/vendor/leaflet/
 # one line per library: the file the app loads
 echo "vendored into static/vendor/:"; ls -la static/vendor

@@ -3,7 +3,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from blueprints.web import db, render
-from services import home
+from services import home, stations
 
 bp = Blueprint("home", __name__)
 
@@ -14,4 +14,5 @@ def index():
     """Today at a glance, and the branch entry for a secretary."""
     branch, group = home.my_units(db(), current_user)
     led = home.led_summaries(db(), current_user) if current_user.is_secretary else []
-    return render("home/index.html", branch=branch, group=group, led=led)
+    return render("home/index.html", branch=branch, group=group, led=led,
+                  stations_card=stations.home_card(db(), current_user))

@@ -1,0 +1,138 @@
+"""Opening hours in the OpenStreetMap syntax most stations need: "24/7", "Mo-Fr 09:00-18:00;
+Sa 09:00-12:00", "09:00-12:00,14:00-18:00", "Su off", "20:00-02:00" (past midnight).
+
+Stand-in written on the geo branch because the shared module was not on main yet, with the
+announced interface: parse(text) -> OpeningHours (is_open, closes_at, opens_at, is_24_7), and
+OpeningHoursError for text it cannot read. The lead keeps one copy at merge.
+
+Rules are read left to right; a later rule replaces earlier ones for the days it names (as in
+OSM). Times are local: pass aware datetimes in the station's time zone.
+"""
+import re
+from datetime import datetime, timedelta
+
+DAYS = {"mo": 0, "tu": 1, "we": 2, "th": 3, "fr": 4, "sa": 5, "su": 6}
+_DAY_RE = re.compile(r"^(mo|tu|we|th|fr|sa|su)(?:-(mo|tu|we|th|fr|sa|su))?$", re.I)
+_SPAN_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+WEEK_MIN = 7 * 24 * 60
+
+
+class OpeningHoursError(ValueError):
+    """The text is not opening hours this module can read."""
+
+
+class OpeningHours:
+    """A weekly schedule: open intervals in minutes from Monday 00:00 (may wrap past Sunday)."""
+
+    def __init__(self, spans: list[tuple[int, int]], text: str):
+        self.text = text
+        self.spans = _merge(spans)
+        self.is_24_7 = self.spans == [(0, WEEK_MIN)]
+
+    def _minute(self, at: datetime) -> int:
+        return at.weekday() * 1440 + at.hour * 60 + at.minute
+
+    def _around(self, at: datetime):
+        """Intervals as datetimes, for last week, this week and next week."""
+        monday = (at - timedelta(days=at.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        for week in (-1, 0, 1, 2):
+            base = monday + timedelta(days=7 * week)
+            for a, b in self.spans:
+                yield base + timedelta(minutes=a), base + timedelta(minutes=b)
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether the place is open at that local moment."""
+        if self.is_24_7:
+            return True
+        return any(a <= at < b for a, b in self._around(at))
+
+    def closes_at(self, at: datetime) -> datetime | None:
+        """When the current opening ends (None when closed now, or open around the clock)."""
+        if self.is_24_7:
+            return None
+        for a, b in self._around(at):
+            if a <= at < b:
+                return b
+        return None
+
+    def opens_at(self, at: datetime) -> datetime | None:
+        """When it next opens after `at` (None when open now or never open)."""
+        if self.is_24_7 or not self.spans or self.is_open(at):
+            return None
+        starts = [a for a, _ in self._around(at) if a > at]
+        return min(starts) if starts else None
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, joined intervals within one week (an interval past Sunday midnight wraps to Monday)."""
+    flat = []
+    for a, b in spans:
+        if b > WEEK_MIN:
+            flat += [(a, WEEK_MIN), (0, b - WEEK_MIN)]
+        else:
+            flat.append((a, b))
+    flat.sort()
+    merged: list[list[int]] = []
+    for a, b in flat:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [tuple(m) for m in merged]
+
+
+def _days(text: str) -> list[int]:
+    days: list[int] = []
+    for part in text.split(","):
+        m = _DAY_RE.match(part.strip())
+        if not m:
+            raise OpeningHoursError(f"unknown day {part.strip()!r}")
+        a = DAYS[m.group(1).lower()]
+        b = DAYS[(m.group(2) or m.group(1)).lower()]
+        days += list(range(a, b + 1)) if a <= b else [*range(a, 7), *range(0, b + 1)]
+    return days
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    out = []
+    for part in text.split(","):
+        m = _SPAN_RE.match(part.strip())
+        if not m:
+            raise OpeningHoursError(f"unknown time range {part.strip()!r} (use HH:MM-HH:MM)")
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
+            raise OpeningHoursError(f"no such time in {part.strip()!r}")
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if end == start:
+            raise OpeningHoursError(f"empty time range {part.strip()!r}")
+        if end < start:
+            end += 1440  # past midnight
+        out.append((start, end))
+    return out
+
+
+def parse(text: str) -> OpeningHours:
+    """Read opening hours, or raise OpeningHoursError saying what is wrong."""
+    source = " ".join((text or "").split())
+    if not source:
+        raise OpeningHoursError("empty")
+    if source.lower() == "24/7":
+        return OpeningHours([(0, WEEK_MIN)], source)
+    week: dict[int, list[tuple[int, int]]] = {}
+    for rule in source.split(";"):
+        rule = rule.strip()
+        if not rule:
+            continue
+        head, _, rest = rule.partition(" ")
+        if head[:1].isdigit():
+            days, times = list(range(7)), rule
+        else:
+            days, times = _days(head), rest.strip()
+        if not times:
+            raise OpeningHoursError(f"no times in {rule!r}")
+        spans = [] if times.lower() == "off" else _spans(times)
+        for day in days:
+            week[day] = [(day * 1440 + a, day * 1440 + b) for a, b in spans]
+    if not week:
+        raise OpeningHoursError("no rules")
+    return OpeningHours([s for spans in week.values() for s in spans], source)
