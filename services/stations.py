@@ -405,9 +405,6 @@ def _to_bd09(lat: float, lon: float) -> tuple[float, float]:
     return coords.wgs84_to_bd09(lat, lon)
 
 
-WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
-
-
 def week_hours(hours_text: str, at: datetime) -> list[tuple[date, list[tuple[datetime, datetime]]]]:
     """The opening intervals of each of the next seven days (local time), today first."""
     hours = parse_hours(hours_text or "")
