@@ -10,6 +10,7 @@ import zlib
 from functools import lru_cache
 
 from flask import url_for
+from flask_babel import gettext as _
 
 DEFAULT_CENTER = {"lat": 22.5431, "lon": 114.0579, "zoom": 14}  # 福田, the city centre
 MAX_ZOOM = 19
@@ -39,7 +40,7 @@ def client_config(config) -> dict:
                 "attribution": "© 高德地图"}
     template = url_for("stations.tile", z=0, x=0, y=0).replace("/0/0/0.png", "/{z}/{x}/{y}.png")
     return {"provider": "local", "crs": "wgs84", "max_zoom": MAX_ZOOM, "subdomains": "", "layers": [template],
-            "attribution": "Stand-in tiles (no map data)"}
+            "attribution": _("Stand-in tiles (no map data)")}
 
 
 def valid_tile(z: int, x: int, y: int) -> bool:

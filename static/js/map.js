@@ -56,6 +56,7 @@
       L.tileLayer(url, { maxZoom: cfg.tiles.max_zoom, subdomains: cfg.tiles.subdomains || "abc",
                          attribution: k === 0 ? cfg.tiles.attribution : "" }).addTo(map);
     });
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     var renderer = L.canvas({ padding: 0.5, tolerance: 8 });
     window.scMap = map;
 
@@ -74,7 +75,7 @@
         list.forEach(function (s) {
           L.circleMarker(toMap(s.lat, s.lon), {
             renderer: renderer, radius: 6, weight: 1.5, color: "#ffffff",
-            fillColor: s.f ? "#1f6b35" : "#b3121d", fillOpacity: 0.9
+            fillColor: s.f ? "#1f6b35" : "#b3121d", fillOpacity: 0.9, bubblingMouseEvents: false
           }).on("click", function () { showCard(s.id); }).addTo(map);
         });
         el.setAttribute("data-markers", String(list.length));
@@ -83,15 +84,19 @@
       .catch(function () { say(el.getAttribute("data-failed")); });
 
     if (cfg.focus) showCard(cfg.focus.id);
+    map.on("click", function () { card.hidden = true; });
+    card.addEventListener("click", function (event) {
+      if (event.target.closest("[data-close]")) card.hidden = true;
+    });
 
     if (cfg.consent && "geolocation" in navigator) {
       navigator.geolocation.getCurrentPosition(function (pos) {
         var me = toMap(pos.coords.latitude, pos.coords.longitude);
-        L.circle(me, { radius: cfg.reach_m, color: "#1a5fb4", weight: 2, fillColor: "#1a5fb4", fillOpacity: 0.08,
+        var reach = L.circle(me, { radius: cfg.reach_m, color: "#1a5fb4", weight: 2, fillColor: "#1a5fb4", fillOpacity: 0.08,
                        interactive: false }).addTo(map);
         L.circleMarker(me, { radius: 8, color: "#ffffff", weight: 3, fillColor: "#1a5fb4", fillOpacity: 1,
                              interactive: false }).addTo(map);
-        if (!cfg.focus) map.setView(me, 15);
+        if (!cfg.focus) map.fitBounds(reach.getBounds().pad(0.25));
         el.setAttribute("data-reach", String(cfg.reach_m));
         el.setAttribute("data-located", "1");
       }, function () {
