@@ -201,10 +201,10 @@ class StationIndex:
                 bound = 1.0 if complete else math.sin(ang / 2) ** 2
                 if accept is None:
                     if m > limit:
-                        part = np.argpartition(hav, limit - 1)[:limit]
-                        best = hav[part]
-                        if complete or best.max() <= bound:
-                            order = part[np.argsort(best, kind="stable")]
+                        part = np.argpartition(hav, limit - 1)
+                        if complete or hav[part[limit - 1]] <= bound:  # the limit-th nearest is inside
+                            part = part[:limit]
+                            order = part[np.argsort(hav[part], kind="stable")]
                             return self._result(cand[order, 4], hav[order])
                     elif complete or (m == limit and hav.max() <= bound):
                         order = np.argsort(hav, kind="stable")

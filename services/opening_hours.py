@@ -29,38 +29,46 @@ class OpeningHours:
         self.spans = _merge(spans)
         self.is_24_7 = self.spans == [(0, WEEK_MIN)]
 
-    def _minute(self, at: datetime) -> int:
-        return at.weekday() * 1440 + at.hour * 60 + at.minute
+    def _monday(self, at: datetime) -> tuple[datetime, float]:
+        """Monday 00:00 of `at`'s week, and the minutes since then."""
+        minute = at.weekday() * 1440 + at.hour * 60 + at.minute + (at.second + at.microsecond / 1e6) / 60
+        monday = at.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=at.weekday())
+        return monday, minute
 
-    def _around(self, at: datetime):
-        """Intervals as datetimes, for last week, this week and next week."""
-        monday = (at - timedelta(days=at.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-        for week in (-1, 0, 1, 2):
-            base = monday + timedelta(days=7 * week)
-            for a, b in self.spans:
-                yield base + timedelta(minutes=a), base + timedelta(minutes=b)
+    def _span_at(self, minute: float) -> tuple[int, int] | None:
+        for a, b in self.spans:
+            if a <= minute < b:
+                return a, b
+        return None
 
     def is_open(self, at: datetime) -> bool:
         """Whether the place is open at that local moment."""
-        if self.is_24_7:
-            return True
-        return any(a <= at < b for a, b in self._around(at))
+        return self.is_24_7 or self._span_at(self._monday(at)[1]) is not None
 
     def closes_at(self, at: datetime) -> datetime | None:
         """When the current opening ends (None when closed now, or open around the clock)."""
         if self.is_24_7:
             return None
-        for a, b in self._around(at):
-            if a <= at < b:
-                return b
-        return None
+        monday, minute = self._monday(at)
+        span = self._span_at(minute)
+        if span is None:
+            return None
+        end = span[1]
+        if end == WEEK_MIN and self.spans[0][0] == 0:  # open on through Sunday midnight
+            end = WEEK_MIN + self.spans[0][1]
+        return monday + timedelta(minutes=end)
 
     def opens_at(self, at: datetime) -> datetime | None:
         """When it next opens after `at` (None when open now or never open)."""
-        if self.is_24_7 or not self.spans or self.is_open(at):
+        if self.is_24_7 or not self.spans:
             return None
-        starts = [a for a, _ in self._around(at) if a > at]
-        return min(starts) if starts else None
+        monday, minute = self._monday(at)
+        if self._span_at(minute) is not None:
+            return None
+        for a, _ in self.spans:
+            if a > minute:
+                return monday + timedelta(minutes=a)
+        return monday + timedelta(minutes=WEEK_MIN + self.spans[0][0])
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

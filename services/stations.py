@@ -47,11 +47,30 @@ _SERVICES_FALLBACK = {
 }
 
 
-def service_labels() -> dict[str, Any]:
-    """Service code -> label: services.demo_city.SERVICES when present, else our own list."""
+@lru_cache(maxsize=1)
+def _demo_services():
+    """services.demo_city.SERVICES when that module exists (looked up once per process)."""
     try:
         from services.demo_city import SERVICES  # type: ignore
     except ImportError:
+        return None
+    return SERVICES
+
+
+@lru_cache(maxsize=1)
+def _activity_model():
+    """models.checkin.Activity once the check-in feature is merged, else None (looked up once)."""
+    try:
+        from models.checkin import Activity  # type: ignore
+    except ImportError:
+        return None
+    return Activity
+
+
+def service_labels() -> dict[str, Any]:
+    """Service code -> label: services.demo_city.SERVICES when present, else our own list."""
+    SERVICES = _demo_services()
+    if SERVICES is None:
         return dict(_SERVICES_FALLBACK)
     if isinstance(SERVICES, dict):
         return {str(k): v for k, v in SERVICES.items()}
@@ -83,6 +102,7 @@ class OpenStatus:
 
     kind: str
     at: Optional[datetime] = None
+    same_day: bool = False  # the next change is on the same local day
 
     @property
     def is_open(self) -> bool:
@@ -99,8 +119,23 @@ def open_status(hours_text: str, at: datetime) -> OpenStatus:
         return OpenStatus("always")
     local = at.astimezone(TIMEZONE)
     if hours.is_open(local):
-        return OpenStatus("open", hours.closes_at(local))
-    return OpenStatus("closed", hours.opens_at(local))
+        change = hours.closes_at(local)
+        return OpenStatus("open", change, change is not None and change.date() == local.date())
+    change = hours.opens_at(local)
+    return OpenStatus("closed", change, change is not None and change.date() == local.date())
+
+
+def _status_memo(at: datetime):
+    """open_status for one moment, computed once per distinct opening-hours text."""
+    local = at.astimezone(TIMEZONE)
+    memo: dict[str, OpenStatus] = {}
+
+    def status(hours_text: str) -> OpenStatus:
+        found = memo.get(hours_text)
+        if found is None:
+            found = memo[hours_text] = open_status(hours_text, local)
+        return found
+    return status
 
 
 # -- the index and what it keeps per station --------------------------------------------------
@@ -206,15 +241,18 @@ def nearby(session: Session, *, lat, lon, filters: Filters = Filters(), at: date
     _check_service(filters)
     index = station_index(session)
     mask = index.mask_for(all_day=filters.all_day, **{"svc:" + filters.service: True} if filters.service else {})
+    status_of = _status_memo(at)
     accept = None
     if filters.open_now:
         payload = index.payload
 
         def accept(pos: int) -> bool:
-            return open_status(payload[pos].hours, at).is_open
+            return status_of(payload[pos].hours).is_open
     ranked = geo.nearest_stations(index, lat, lon, limit=limit, mask=mask, accept=accept, routing=routing)
-    items = [Item(info=index.info(n.station_id), status=open_status(index.info(n.station_id).hours, at), nearby=n)
-             for n in ranked]
+    items = []
+    for n in ranked:
+        info = index.info(n.station_id)
+        items.append(Item(info=info, status=status_of(info.hours), nearby=n))
     if with_activities:
         _attach_activities(session, items, at)
     return items
@@ -237,12 +275,13 @@ def districts(session: Session) -> list[District]:
 def _rows_to_items(session: Session, stations: list[Station], filters: Filters, at: datetime,
                    limit: int) -> list[Item]:
     index = station_index(session)
+    status_of = _status_memo(at)
     items = []
     for s in stations:
         info = index.info(s.id)
         if info is None:
             continue
-        status = open_status(info.hours, at)
+        status = status_of(info.hours)
         if filters.admits(info, status):
             items.append(Item(info=info, status=status))
         if len(items) >= limit:
@@ -292,9 +331,8 @@ def todays_activities(session: Session, *, station_ids: list[int], day: date) ->
     Expects models.checkin.Activity with station_id, starts_at and ends_at (aware UTC) and a
     title; the lead adapts this one function at merge if the fields differ.
     """
-    try:
-        from models.checkin import Activity  # type: ignore
-    except ImportError:
+    Activity = _activity_model()
+    if Activity is None:
         return {}
     if not station_ids or not all(hasattr(Activity, a) for a in ("station_id", "starts_at")):
         return {}

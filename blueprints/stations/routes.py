@@ -3,16 +3,18 @@
 The member's position reaches the server only in POST bodies (never a URL, a cookie or a log)
 and only after they consented; it ranks the stations and is forgotten with the request.
 """
+import json
 import sys
 from pathlib import Path
 
 import click
-from flask import Blueprint, abort, current_app, flash, jsonify, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect, request, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.stations.forms import ButtonForm, ConsentForm, FilterForm, ImportForm
-from blueprints.web import db, form_errors, render
+from blueprints.web import db, form_errors, render, wants_fragment
 from extensions import csrf
 from models import utcnow
 from models.db import get_session, unscoped
@@ -22,12 +24,38 @@ from services.errors import DomainError
 bp = Blueprint("stations", __name__, url_prefix="/stations", cli_group="stations")
 
 
-def _filter_form(source) -> FilterForm:
-    """The filter form read from query args or a POST body, with its choices."""
+@bp.app_template_global()
+def list_words() -> dict:
+    """The list's recurring words, translated once per request (flask-babel look-ups are costly per row).
+
+    Values are format strings filled in the templates with `|format(...)`.
+    """
+    words = g.get("station_words")
+    if words is None:
+        t = get_translations()
+        words = g.station_words = {
+            "always": t.ugettext("24 hours"), "open": t.ugettext("Open now"), "closed": t.ugettext("Closed"),
+            "unknown": t.ugettext("Hours unknown"), "closes_at": t.ugettext("closes at %(t)s"),
+            "opens_at": t.ugettext("opens at %(t)s"), "opens": t.ugettext("opens %(t)s"),
+            "today": t.ugettext("Today:"), "minutes": t.ungettext("%(num)d min", "%(num)d min", 2),
+            "metres": t.ugettext("%(m)s m"), "km": t.ugettext("%(km)s km")}
+    return words
+
+
+def _filter_form(source, *, districts: bool = True) -> FilterForm:
+    """The filter form read from query args or a POST body, with its choices (districts only for a whole page)."""
     form = FilterForm(formdata=source)
-    form.district.choices = [("", _("Choose a district"))] + [(d.code, d.name) for d in stations.districts(db())]
+    form.district.choices = [("", _("Choose a district"))] + (
+        [(d.code, d.name) for d in stations.districts(db())] if districts else [])
     form.service.choices = [("", _("All services"))] + [(c, str(l)) for c, l in stations.service_labels().items()]
     return form
+
+
+def _labels() -> dict:
+    """Service code -> label as plain strings (a missing code gives "")."""
+    from collections import defaultdict
+
+    return defaultdict(str, {code: str(label) for code, label in stations.service_labels().items()})
 
 
 def _filters(form: FilterForm) -> stations.Filters:
@@ -44,13 +72,17 @@ def _routing() -> geo.RoutingConfig | None:
                              timeout=float(current_app.config.get("ROUTING_TIMEOUT", 1.5)))
 
 
-def _page(*, mode: str, form: FilterForm, items=None, error=None, status: int = 200, **extra):
+_UNSET = object()
+
+
+def _page(*, mode: str, form: FilterForm, items=None, error=None, status: int = 200, consent=_UNSET, **extra):
     session = db()
-    consent = stations.consent_of(session, member_id=current_user.id)
+    if consent is _UNSET:
+        consent = stations.consent_of(session, member_id=current_user.id)
     home_id = stations.home_station_id(session, member_id=current_user.id)
     return render("stations/index.html", "station_results", status=status, mode=mode, form=form,
                   items=items or [], error=error, consent=consent, home_id=home_id,
-                  labels=stations.service_labels(), reach_m=geo.REACH_M, reach_minutes=geo.REACH_MINUTES,
+                  labels=_labels(), reach_m=geo.REACH_M, reach_minutes=geo.REACH_MINUTES,
                   **extra)
 
 
@@ -88,16 +120,17 @@ def index():
 def nearby():
     """Stations near the position in the POST body (never in the URL); needs the member's consent."""
     session = db()
-    form = _filter_form(request.form)
-    if not stations.consent_of(session, member_id=current_user.id):
-        return _page(mode="choose", form=form, status=403,
+    form = _filter_form(request.form, districts=not wants_fragment())
+    consent = stations.consent_of(session, member_id=current_user.id)
+    if not consent:
+        return _page(mode="choose", form=form, status=403, consent=consent,
                      error=_("Allow the use of your location first, or choose a district."))
     try:
         items = stations.nearby(session, lat=request.form.get("lat"), lon=request.form.get("lon"),
                                 filters=_filters(form), at=utcnow(), routing=_routing())
     except DomainError as e:
-        return _page(mode="nearby", form=form, error=str(e.message), status=e.status)
-    return _page(mode="nearby", form=form, items=items)
+        return _page(mode="nearby", form=form, error=str(e.message), status=e.status, consent=consent)
+    return _page(mode="nearby", form=form, items=items, consent=consent)
 
 
 @bp.post("/api/nearest")
@@ -117,11 +150,14 @@ def api_nearest():
         return jsonify(error="bad_request", message=_("The request could not be understood.")), 400
     except DomainError as e:
         return jsonify(error=e.code, message=str(e.message)), e.status
-    return jsonify(reach_m=round(geo.REACH_M, 1), stations=[
+    payload = {"reach_m": round(geo.REACH_M, 1), "stations": [
         {"id": i.info.id, "code": i.info.code, "name": i.info.name, "minutes": round(i.nearby.minutes, 1),
          "distance_m": round(i.nearby.distance_m), "within_reach": i.nearby.within_reach,
          "source": i.nearby.source, "open": i.status.kind,
-         "until": i.status.at.isoformat() if i.status.at else None} for i in items])
+         "until": i.status.at.isoformat() if i.status.at else None} for i in items]}
+    # plain json.dumps: compact and unsorted (jsonify's key sorting is a measurable cost here)
+    return current_app.response_class(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                                      mimetype="application/json")
 
 
 @bp.get("/map")
