@@ -72,3 +72,34 @@ def test_personal_pages_are_not_cached(live_server, live_factory, page, context)
     }""")
     assert "/offline" in cached
     assert not any(u in ("/", "/me/") for u in cached)
+
+
+def test_text_zoom_200_percent_keeps_pages_usable(live_server, live_factory, page, shot):
+    """With text at 200 %, do the sign-in and home pages fit the phone's width (no sideways scrolling)?"""
+    m = live_factory.member(name="放大测试")
+    page.goto(live_server.url + "/login")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "login-zoom200", full_page=True)
+    sign_in(page, live_server.url, m.phone, PASSWORD)
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_tap_targets_are_at_least_44px(live_server, live_factory, page):
+    """Are the buttons, links and inputs of the sign-in, home and me pages at least 44 px tall?"""
+    m = live_factory.member()
+    page.goto(live_server.url + "/login")
+    small = page.evaluate(_SMALL_TARGETS)
+    assert small == [], small
+    sign_in(page, live_server.url, m.phone, PASSWORD)
+    for path in ("/", "/me/"):
+        page.goto(live_server.url + path)
+        small = page.evaluate(_SMALL_TARGETS)
+        assert small == [], (path, small)
+
+
+_SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input:not([type=hidden]), select, summary')]
+    .filter(el => el.offsetParent !== null && !el.closest('.skip-link') && !el.classList.contains('skip-link'))
+    .filter(el => { const r = el.getBoundingClientRect(); return r.height < 44 && !(el.type === 'checkbox'); })
+    .map(el => el.outerHTML.slice(0, 80))"""

@@ -1,0 +1,89 @@
+"""Take the README's screenshots: the demo city served locally, a 390x844 phone in zh-CN.
+
+Usage: .venv/bin/python scripts/screenshots.py [BASE_URL]   (default: a fresh seeded server)
+Writes docs/screenshots/*.png.
+"""
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+PASSWORD = "demo-2026-sc"
+
+# (file name, account, path, what to do before the shot)
+SHOTS = [
+    ("login", None, "/login", None),
+    ("home-member", "13800000002", "/", None),
+    ("me", "13800000002", "/me/", None),
+    ("home-secretary", "13800000001", "/", None),
+    ("branch", "13800000001", "/branch/", None),
+]
+
+
+def _serve_demo() -> tuple[str, callable]:
+    """A seeded demo server on a free port."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from cli import upgrade_database
+    from config import Config
+
+    tmp = Path(tempfile.mkdtemp())
+    cfg = Config()
+    cfg.DATABASE_URL = f"sqlite:///{tmp / 'demo.db'}"
+    cfg.SESSION_COOKIE_SECURE = False
+    cfg.REMEMBER_COOKIE_SECURE = False
+    cfg.DEMO_MODE = True
+    app = create_app(cfg)
+    upgrade_database(app)
+    with app.app_context():
+        from models.db import get_session
+        from services.demo import seed_demo
+
+        print(seed_demo(get_session()))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", lambda: (server.shutdown(), shutil.rmtree(tmp))
+
+
+def main() -> None:
+    """Sign in as each demo account and photograph its screens."""
+    base, stop = (sys.argv[1], lambda: None) if len(sys.argv) > 1 else _serve_demo()
+    OUT.mkdir(parents=True, exist_ok=True)
+    chromium = shutil.which("chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu",
+                                                                    "--disable-background-networking"])
+        signed_in = {}
+        for name, account, path, action in SHOTS:
+            if account not in signed_in:
+                ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1,
+                                          is_mobile=True, has_touch=True, locale="zh-CN",
+                                          timezone_id="Asia/Shanghai")
+                page = ctx.new_page()
+                if account:
+                    page.goto(base + "/login")
+                    page.get_by_label("手机号").fill(account)
+                    page.get_by_label("密码").fill(PASSWORD)
+                    page.get_by_role("button", name="登录").click()
+                    page.wait_for_load_state("networkidle")
+                signed_in[account] = page
+            page = signed_in[account]
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            if action:
+                action(page)
+            page.screenshot(path=str(OUT / f"{name}.png"))
+            print("wrote", OUT / f"{name}.png")
+        browser.close()
+    stop()
+
+
+if __name__ == "__main__":
+    main()
