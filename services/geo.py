@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
@@ -74,8 +74,7 @@ def check_point(lat, lon) -> tuple[float, float]:
     return la, lo
 
 
-@dataclass(frozen=True, slots=True)
-class Nearby:
+class Nearby(NamedTuple):
     """One station's distance and walking time from the point; `source` says who timed it."""
 
     station_id: int

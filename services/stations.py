@@ -9,6 +9,7 @@ Interface points for the check-in feature (issue 3), wired at merge:
 - `checkin_mode(station)`: how members check in at a station (None until Station has it);
 - `home_station_id(session, member_id=...)`: the member's registered home community station.
 """
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -155,6 +156,7 @@ class StationInfo:
     hours: str
     services: tuple[str, ...]
     phone: str
+    json_head: str = ""  # '{"id":..,"code":..,"name":..,' pre-serialised for the JSON endpoint
 
     @property
     def is_24_7(self) -> bool:
@@ -174,7 +176,9 @@ def _build(session: Session) -> geo.StationIndex:
     rows = session.exec(select(Station).where(Station.is_active.is_(True))).all()
     infos = [StationInfo(id=s.id, code=s.code, name=s.name, kind=str(getattr(s.kind, "value", s.kind)),
                          district_code=s.district_code, address=s.address or "", lat=s.lat, lon=s.lon,
-                         hours=s.opening_hours or "", services=tuple(s.services or ()), phone=s.phone or "")
+                         hours=s.opening_hours or "", services=tuple(s.services or ()), phone=s.phone or "",
+                         json_head='{"id":%d,"code":%s,"name":%s,' % (
+                             s.id, json.dumps(s.code, ensure_ascii=False), json.dumps(s.name, ensure_ascii=False)))
              for s in rows]
     flags: dict[str, list[bool]] = {"all_day": [i.is_24_7 for i in infos]}
     for code in {c for i in infos for c in i.services}:
@@ -218,7 +222,7 @@ class Filters:
         return not (self.open_now and not status.is_open)
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One row of the list: the station, how far, open now, today's activities."""
 
@@ -370,6 +374,25 @@ def _attach_activities(session: Session, items: list[Item], at: datetime) -> Non
     found = todays_activities(session, station_ids=[i.info.id for i in items], day=at.astimezone(TIMEZONE).date())
     for item in items:
         item.activities = found.get(item.info.id, [])
+
+
+def nearest_json(items: list[Item], reach_m: float) -> str:
+    """The JSON endpoint's body, assembled from each station's pre-serialised part (a hot path).
+
+    Same document as json.dumps would give: {"reach_m", "stations": [{"id", "code", "name", "minutes",
+    "distance_m", "within_reach", "source", "open", "until"}]}.
+    """
+    until: dict[int, str] = {}
+    parts = []
+    for item in items:
+        n, status = item.nearby, item.status
+        key = id(status)
+        if key not in until:
+            until[key] = '"%s"' % status.at.isoformat() if status.at else "null"
+        parts.append('%s"minutes":%s,"distance_m":%d,"within_reach":%s,"source":"%s","open":"%s","until":%s}' % (
+            item.info.json_head, repr(round(n.minutes, 1)), round(n.distance_m),
+            "true" if n.within_reach else "false", n.source, status.kind, until[key]))
+    return '{"reach_m":%s,"stations":[%s]}' % (repr(round(reach_m, 1)), ",".join(parts))
 
 
 # -- consent ----------------------------------------------------------------------------------

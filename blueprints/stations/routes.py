@@ -3,7 +3,6 @@
 The member's position reaches the server only in POST bodies (never a URL, a cookie or a log)
 and only after they consented; it ranks the stations and is forgotten with the request.
 """
-import json
 import sys
 from pathlib import Path
 
@@ -150,14 +149,7 @@ def api_nearest():
         return jsonify(error="bad_request", message=_("The request could not be understood.")), 400
     except DomainError as e:
         return jsonify(error=e.code, message=str(e.message)), e.status
-    payload = {"reach_m": round(geo.REACH_M, 1), "stations": [
-        {"id": i.info.id, "code": i.info.code, "name": i.info.name, "minutes": round(i.nearby.minutes, 1),
-         "distance_m": round(i.nearby.distance_m), "within_reach": i.nearby.within_reach,
-         "source": i.nearby.source, "open": i.status.kind,
-         "until": i.status.at.isoformat() if i.status.at else None} for i in items]}
-    # plain json.dumps: compact and unsorted (jsonify's key sorting is a measurable cost here)
-    return current_app.response_class(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                                      mimetype="application/json")
+    return current_app.response_class(stations.nearest_json(items, geo.REACH_M), mimetype="application/json")
 
 
 @bp.get("/map")

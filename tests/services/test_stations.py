@@ -158,3 +158,19 @@ def test_markers_are_compact_and_decode_to_the_stations(ctx, session, city):
         lo += data["lon"][k]
         out[i] = (la / data["scale"], lo / data["scale"])
     assert out[city["b"].id] == pytest.approx((22.555, 114.05), abs=1e-5)
+
+
+def test_nearest_json_is_the_same_document_as_json_dumps(ctx, session, factory):
+    """Is the hand-assembled JSON of the endpoint valid and equal to what json.dumps would give (quotes, Chinese)?"""
+    import json
+
+    factory.station(code="Q-1", name='带"引号"\\的站', lat=22.551, lon=114.05, hours="Mo-Fr 09:00-18:00")
+    factory.station(code="Q-2", name="二站", lat=22.56, lon=114.05, hours="24/7")
+    stations.invalidate_index(session)
+    items = stations.nearby(session, lat=22.55, lon=114.05, at=TUESDAY_10, with_activities=False)
+    expected = {"reach_m": 923.1, "stations": [
+        {"id": i.info.id, "code": i.info.code, "name": i.info.name, "minutes": round(i.nearby.minutes, 1),
+         "distance_m": round(i.nearby.distance_m), "within_reach": i.nearby.within_reach, "source": "model",
+         "open": i.status.kind, "until": i.status.at.isoformat() if i.status.at else None} for i in items]}
+    assert json.loads(stations.nearest_json(items, geo.REACH_M)) == expected
+    assert expected["stations"][0]["name"] == '带"引号"\\的站'
