@@ -59,6 +59,32 @@ class Gunicorn:
         self.__exit__(None, None, None)
         raise RuntimeError("gunicorn did not start")
 
+    def pids(self) -> list[int]:
+        """The master and its worker processes."""
+        master = self.proc.pid
+        found = [master]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == master:
+                    found.append(int(entry.name))
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the master and its live workers."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def __exit__(self, *exc) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -139,10 +165,14 @@ def _worker(base, target: Target, duration: float, conns: int, offset: int) -> t
     return sum(counts), sum(errors)
 
 
-def load(base: tuple[str, int], target: Target, *, duration: float = 5.0, procs: int = 2, conns: int = 4) -> float:
-    """Successful requests per second against one endpoint (bounded by `duration`)."""
+def load(base: tuple[str, int], target: Target, *, duration: float = 5.0, procs: int = 2, conns: int = 4,
+         server: "Gunicorn | None" = None) -> tuple[float, float]:
+    """(successful requests per second, server CPU microseconds per request) for one endpoint."""
+    cpu0 = server.cpu_seconds() if server else 0.0
     with ProcessPoolExecutor(max_workers=procs) as pool:
         futures = [pool.submit(_worker, base, target, duration, conns, p * 7919) for p in range(procs)]
         results = [f.result() for f in futures]
+    cpu = (server.cpu_seconds() - cpu0) if server else 0.0
     ERRORS.value += sum(e for _, e in results)
-    return sum(c for c, _ in results) / duration
+    done = sum(c for c, _ in results)
+    return done / duration, (cpu / done * 1e6 if done else float("inf"))

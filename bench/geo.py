@@ -9,7 +9,10 @@
   random point per request, 2,300 stations) over requests/s of GET /_bench/hello, both served by
   the same gunicorn (gunicorn.conf.py, 2 workers) in the same run, load from a small keep-alive
   load generator (bench/_geo_harness.py). fragment_ratio: the same for the signed-in htmx list
-  fragment (POST /stations/nearby), which also loads the member's session.
+  fragment (POST /stations/nearby), which also loads the member's session. On a shared,
+  busy machine throughput swings with other processes, so the run also reports the workers' CPU
+  time per request (cpu_us_per_req, from /proc) and endpoint_ratio_cpu = hello's CPU per
+  request / the endpoint's: what the requests/s ratio becomes when the server has the CPUs.
 - list_kb_gz / map_adds_kb_gz: what a phone transfers, compressed as a reverse proxy would
   (gzip level 6): the list page's HTML, CSS and JS on first load; what the map view adds
   (its HTML, Leaflet's JS and CSS, map.js and the markers of 2,300 stations), tiles excluded.
@@ -146,15 +149,21 @@ def main() -> None:
                                       headers={"Content-Type": "application/x-www-form-urlencoded",
                                                "Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true"})
             rps = {"hello": [], "nearest": [], "fragment": []}
-            for _ in range(1 if quick else 2):
+            cpu = {"hello": [], "nearest": [], "fragment": []}
+            for _ in range(1 if quick else 3):
                 for name, target in (("hello", hello), ("nearest", nearest), ("fragment", fragment)):
-                    rps[name].append(harness.load(server.base, target, duration=duration))
+                    r, c = harness.load(server.base, target, duration=duration, server=server)
+                    rps[name].append(r)
+                    cpu[name].append(c)
             best = {k: max(v) for k, v in rps.items()}
+            least = {k: min(v) for k, v in cpu.items()}
         result.update({
             "hello_rps": round(best["hello"]), "nearest_rps": round(best["nearest"]),
             "fragment_rps": round(best["fragment"]),
             "endpoint_ratio": round(best["nearest"] / best["hello"], 3),
             "fragment_ratio": round(best["fragment"] / best["hello"], 3),
+            "cpu_us_per_req": {k: round(v) for k, v in least.items()},
+            "endpoint_ratio_cpu": round(least["hello"] / least["nearest"], 3),
             "errors": harness.ERRORS.value,
             "load_avg_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         })

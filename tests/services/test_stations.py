@@ -174,3 +174,15 @@ def test_nearest_json_is_the_same_document_as_json_dumps(ctx, session, factory):
          "open": i.status.kind, "until": i.status.at.isoformat() if i.status.at else None} for i in items]}
     assert json.loads(stations.nearest_json(items, geo.REACH_M)) == expected
     assert expected["stations"][0]["name"] == '带"引号"\\的站'
+
+
+def test_demo_seed_is_idempotent_and_grants_no_consent(ctx, session, city, factory):
+    """Does the demo seed index the stations, say so, and leave every member without location consent?"""
+    import random
+
+    from services import demo_geo
+
+    m = factory.member()
+    first = demo_geo.seed(session, rng=random.Random(1))
+    assert "4 stations indexed" in first and first == demo_geo.seed(session, rng=random.Random(1))
+    assert stations.consent_of(session, member_id=m.id) is None
