@@ -44,7 +44,8 @@ class Gunicorn:
 
     def __enter__(self) -> "Gunicorn":
         gunicorn = Path(sys.executable).parent / "gunicorn"
-        self.proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "app:create_app()"], cwd=ROOT,
+        self.proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "--max-requests", "0",
+                                      "app:create_app()"], cwd=ROOT,
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -73,17 +74,17 @@ class Gunicorn:
                     found.append(int(entry.name))
         return found
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by the master and its live workers."""
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU time (user + system) used so far by the master and each live worker, by pid."""
         tick = os.sysconf("SC_CLK_TCK")
-        total = 0
+        found = {}
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / tick
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return found
 
     def __exit__(self, *exc) -> None:
         if self.proc and self.proc.poll() is None:
@@ -168,11 +169,12 @@ def _worker(base, target: Target, duration: float, conns: int, offset: int) -> t
 def load(base: tuple[str, int], target: Target, *, duration: float = 5.0, procs: int = 2, conns: int = 4,
          server: "Gunicorn | None" = None) -> tuple[float, float]:
     """(successful requests per second, server CPU microseconds per request) for one endpoint."""
-    cpu0 = server.cpu_seconds() if server else 0.0
+    cpu0 = server.cpu_seconds() if server else {}
     with ProcessPoolExecutor(max_workers=procs) as pool:
         futures = [pool.submit(_worker, base, target, duration, conns, p * 7919) for p in range(procs)]
         results = [f.result() for f in futures]
-    cpu = (server.cpu_seconds() - cpu0) if server else 0.0
+    cpu1 = server.cpu_seconds() if server else {}
+    cpu = sum(cpu1[pid] - cpu0.get(pid, 0.0) for pid in cpu1)  # workers are not recycled (--max-requests 0)
     ERRORS.value += sum(e for _, e in results)
     done = sum(c for c, _ in results)
     return done / duration, (cpu / done * 1e6 if done else float("inf"))

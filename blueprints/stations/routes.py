@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from blueprints.stations.forms import ButtonForm, ConsentForm, FilterForm, ImportForm
 from blueprints.web import db, form_errors, render, wants_fragment
-from extensions import csrf
+from extensions import csrf, limiter
 from models import utcnow
 from models.db import get_session, unscoped
 from services import geo, station_io, stations, tiles
@@ -134,8 +134,13 @@ def nearby():
 
 @bp.post("/api/nearest")
 @csrf.exempt
+@limiter.exempt
 def api_nearest():
-    """JSON: the nearest stations to {lat, lon} (public station data; the position is not kept)."""
+    """JSON: the nearest stations to {lat, lon} (public station data; the position is not kept).
+
+    No cookies, no state: exempt from CSRF, and from Flask-Limiter, which has no limit for it and
+    costs as much per request as the geo work (a reverse proxy limits by address).
+    """
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         data = request.form

@@ -50,8 +50,10 @@
     function toMap(lat, lon) { return gcj ? wgsToGcj(lat, lon) : [lat, lon]; }
 
     var start = cfg.focus ? toMap(cfg.focus.lat, cfg.focus.lon) : toMap(cfg.center.lat, cfg.center.lon);
-    var map = L.map(el, { preferCanvas: true, zoomControl: true, maxZoom: cfg.tiles.max_zoom })
+    var map = L.map(el, { preferCanvas: true, zoomControl: false, maxZoom: cfg.tiles.max_zoom })
       .setView(start, cfg.focus ? 17 : cfg.center.zoom);
+    L.control.zoom({ zoomInTitle: el.getAttribute("data-zoom-in"), zoomOutTitle: el.getAttribute("data-zoom-out") })
+      .addTo(map);
     cfg.tiles.layers.forEach(function (url, k) {
       L.tileLayer(url, { maxZoom: cfg.tiles.max_zoom, subdomains: cfg.tiles.subdomains || "abc",
                          attribution: k === 0 ? cfg.tiles.attribution : "" }).addTo(map);

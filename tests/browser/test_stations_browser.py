@@ -154,3 +154,31 @@ def test_station_page_navigation_links(live_server, live_factory, page, city, sh
     assert page.get_attribute('a[data-nav="geo"]', "href").startswith(f"geo:{st.lat:.6f},{st.lon:.6f}")
     assert page.get_by_role("link", name="高德地图").is_visible()
     assert page.console_errors == []
+
+
+_SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input:not([type=hidden]), select, summary')]
+    .filter(el => el.offsetParent !== null && !el.closest('.skip-link, .leaflet-control-attribution'))
+    .filter(el => !(el.tagName === 'A' && el.parentElement.tagName === 'P'))  /* links inside a sentence */
+    .filter(el => { const r = el.getBoundingClientRect(); return r.height < 44 && el.type !== 'checkbox'; })
+    .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def test_tab_pages_have_44px_targets_and_fit_at_200_percent_text(live_server, live_factory, live_session, browser,
+                                                                  city):
+    """On the list, a district list, the consent screen, a station page and the map: targets >= 44 px, no sideways scroll at 200 % text?"""
+    member = live_factory.member()
+    stations.grant_consent(live_session, member_id=member.id)
+    ctx, page = located_page(browser)
+    try:
+        sign_in(page, live_server.url, member.phone, PASSWORD)
+        for path in ("/stations/", "/stations/?district=futian", "/stations/consent",
+                     f"/stations/{city['near'].id}", "/stations/map"):
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            small = page.evaluate(_SMALL_TARGETS)
+            assert small == [], (path, small)
+            page.evaluate("document.documentElement.style.fontSize = '200%'")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        assert page.console_errors == []
+    finally:
+        ctx.close()
