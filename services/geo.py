@@ -38,6 +38,7 @@ WALK_M_PER_MIN = WALK_KMH * 1000 / 60  # 80 m of path a minute
 REACH_MINUTES = 15
 REACH_M = WALK_M_PER_MIN * REACH_MINUTES / DETOUR_FACTOR  # 923.08 m straight-line
 DEFAULT_LIMIT = 20  # how many stations a list shows
+CELL_K = DEFAULT_LIMIT  # unfiltered queries up to this many results use per-cell candidate lists
 MAX_LIMIT = 100
 ROUTING_CANDIDATES = 40  # straight-line nearest sent to a routing engine for re-ranking
 INDEX_TTL_S = 30.0  # how often a process checks whether the station table changed
@@ -145,6 +146,7 @@ class StationIndex:
         self.flags = {name: np.asarray(values, dtype=bool)[order] for name, values in (flags or {}).items()}
         self.payload = [payload[i] for i in order.tolist()] if payload is not None else None
         self.position = {int(i): k for k, i in enumerate(self.ids.tolist())}
+        self._cells: dict[int, np.ndarray] = {}  # cell -> candidate positions, filled on first use
 
     def _initial_radius(self, limit: int) -> float:
         """A radius expected to hold `limit` stations (never below the 15-minute reach)."""
@@ -159,9 +161,61 @@ class StationIndex:
         `mask` (a boolean array in index order, see `mask_for`) and `accept` (a test on an index
         position, for rules that depend on the moment such as "open now") narrow the stations.
         """
-        n = self.size
-        if n == 0 or limit <= 0:
+        if self.size == 0 or limit <= 0:
             return []
+        if mask is None and accept is None and limit <= CELL_K:
+            row = int((lat - self.lat_min) // self.cell)
+            col = int((lon - self.lon_min) // self.cell)
+            if 0 <= row < self.nrows and 0 <= col < self.ncols:
+                return self._from_cell(row * self.ncols + col, lat, lon, limit)
+        return self._search(lat, lon, limit=limit, mask=mask, accept=accept)
+
+    def _from_cell(self, key: int, lat: float, lon: float, limit: int) -> list[tuple[int, float]]:
+        """The fast path: rank the cell's precomputed candidates (one gather, no window walk)."""
+        pos = self._cells.get(key)
+        if pos is None:
+            pos = self._cells[key] = self._cell_candidates(key)
+        cand = self.packed[pos]
+        lat_r, lon_r = math.radians(lat), math.radians(lon)
+        s = np.sin((cand[:, :2] - (lat_r, lon_r)) * 0.5)
+        s *= s
+        hav = s[:, 0] + math.cos(lat_r) * cand[:, 2] * s[:, 1]
+        if len(hav) > limit:
+            part = np.argpartition(hav, limit - 1)[:limit]
+            order = part[np.argsort(hav[part], kind="stable")]
+        else:
+            order = np.argsort(hav, kind="stable")
+        return self._result(cand[order, 4], hav[order])
+
+    def _cell_candidates(self, key: int) -> np.ndarray:
+        """Every station that can be among the CELL_K nearest of some point of the cell.
+
+        With c the cell's centre and h the distance from c to its farthest corner, a point p of the
+        cell has its CELL_K nearest within r_K(c) + h of p, hence within r_K(c) + 2h of c.
+        """
+        row, col = divmod(key, self.ncols)
+        c_lat = self.lat_min + (row + 0.5) * self.cell
+        c_lon = self.lon_min + (col + 0.5) * self.cell
+        found = self._search(c_lat, c_lon, limit=CELL_K)
+        if len(found) < CELL_K:
+            return np.arange(self.size)
+        half = self.cell / 2
+        h = max(haversine_m(c_lat, c_lon, c_lat + dy, c_lon + dx) for dy in (-half, half) for dx in (-half, half))
+        reach = found[-1][1] + 2 * h + 1e-6
+        # every station within `reach` of the centre: a search with a limit large enough to hold them
+        limit = CELL_K
+        while True:
+            near = self._search(c_lat, c_lon, limit=limit)
+            if len(near) < limit or near[-1][1] > reach:
+                break
+            limit *= 2
+        ids = [sid for sid, d in near if d <= reach]
+        return np.fromiter((self.position[sid] for sid in ids), dtype=np.int64, count=len(ids))
+
+    def _search(self, lat: float, lon: float, *, limit: int, mask: np.ndarray | None = None,
+                accept: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
+        """The general search: a widening box of grid rows around the point."""
+        n = self.size
         lat_r, lon_r = math.radians(lat), math.radians(lon)
         cos_q = math.cos(lat_r)
         origin = np.array((lat_r, lon_r))

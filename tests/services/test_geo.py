@@ -284,3 +284,17 @@ def test_engine_unreachable_falls_back(line_index):
     cfg = geo.RoutingConfig(url="http://127.0.0.1:9", engine="osrm", timeout=0.5)
     result = geo.nearest_stations(line_index, 22.55, 114.05, limit=3, routing=cfg)
     assert [n.station_id for n in result] == [1, 2, 3] and result[0].source == "model"
+
+
+def test_cell_candidate_fast_path_matches_the_general_search():
+    """Does the per-cell fast path (unfiltered, up to 20 results) give exactly the general search's ranking?"""
+    rng = np.random.default_rng(3)
+    n = 3000
+    lats, lons = rng.uniform(22.45, 22.80, n), rng.uniform(113.8, 114.5, n)
+    # a dense cluster and an empty band make the candidate lists uneven
+    lats[:500], lons[:500] = rng.normal(22.54, 0.004, 500), rng.normal(114.06, 0.004, 500)
+    index = geo.StationIndex(np.arange(1, n + 1), lats, lons)
+    for la, lo in zip(rng.uniform(22.44, 22.81, 400), rng.uniform(113.79, 114.51, 400)):
+        for k in (1, 7, 20):
+            assert index.nearest(la, lo, limit=k) == index._search(la, lo, limit=k)
+    assert index._cells  # the fast path was used
