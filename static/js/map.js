@@ -28,6 +28,8 @@
     return [lat + la, lon + lo];
   }
 
+  window.scWgsToGcj = wgsToGcj;  // for the browser test against services/coords.py
+
   function decode(data) {
     var out = [], id = 0, lat = 0, lon = 0;
     for (var i = 0; i < data.n; i++) {

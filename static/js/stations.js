@@ -45,6 +45,10 @@
       say(button.getAttribute("data-failed"));
       var results = $("station_results");
       if (results && results.getAttribute("data-mode") === "locate") results.innerHTML = "";
+      // the district picker and search move up, next to the message that points to them
+      var choose = document.querySelector(".choose");
+      var box = $("locate");
+      if (choose && box) box.parentNode.insertBefore(choose, box.nextSibling);
     }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 60000 });
   }
 

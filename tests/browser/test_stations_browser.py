@@ -130,6 +130,10 @@ def test_map_renders_markers_and_reach(live_server, live_factory, live_session, 
         page.mouse.click(box["x"] + point[0], box["y"] + point[1])
         page.locator("#map-card").get_by_text("莲花北社区党群服务中心").wait_for()
         shot(page, "map-card")
+        # markers on AMap tiles are shifted by the same GCJ-02 formula as the server's
+        for la, lo in [(22.5520, 114.0500), (22.7, 113.9), (39.9087, 116.3975)]:
+            js = page.evaluate(f"window.scWgsToGcj({la}, {lo})")
+            assert js == pytest.approx(list(coords.wgs84_to_gcj02(la, lo)), abs=1e-9)
         assert page.console_errors == []
     finally:
         ctx.close()
