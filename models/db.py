@@ -118,6 +118,10 @@ def _apply_org_scope(state: ORMExecuteState) -> None:
         raise UnscopedQueryError("declare a scope with set_scope() or unscoped() first")
     if scope == ALL_ORGS:
         return
+    if state.statement._propagate_attrs.get("compile_state_plugin") != "orm":
+        # A Core select of a scoped table (Table.c columns) cannot take loader criteria:
+        # refuse it rather than leak; such code runs in unscoped() with its own filters.
+        raise UnscopedQueryError("Core reads of branch-owned tables need unscoped() and explicit filters")
     ids = sorted(scope) or [-1]
     state.statement = state.statement.options(
         *(

@@ -116,3 +116,14 @@ def test_reset_password_signs_member_out(ctx, factory, session):
     initial = orgs.reset_password(session, p, member_id=m.id)
     assert accounts.load_principal(session, token=token, idle_hours=12) is None
     assert accounts.sign_in(session, phone=m.phone, password=initial)
+
+
+def test_core_select_of_scoped_table_is_refused(app, factory):
+    """Is a Core column select of a scoped table (which loader criteria cannot filter) refused, not leaked?"""
+    a, b = factory.branch(), factory.branch()
+    factory.member(a), factory.member(b)
+    with Session(app.extensions["sc_engine"]) as s:
+        set_scope(s, {a.id})
+        with pytest.raises(UnscopedQueryError):
+            s.execute(select(Member.__table__.c.id)).all()
+        assert len(s.exec(select(Member.id)).all()) == 1
