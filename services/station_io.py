@@ -56,7 +56,8 @@ class StationImportError(DomainError):
     """The file had bad rows; nothing was imported."""
 
     def __init__(self, problems: list[ImportProblem]):
-        super().__init__("bad_rows", _l("Nothing was imported: %(n)s rows need fixing.", n=len(problems)))
+        rows = len({p.where for p in problems})
+        super().__init__("bad_rows", _l("Nothing was imported: %(n)s rows need fixing.", n=rows))
         self.problems = problems
 
     def report(self) -> str:

@@ -69,15 +69,24 @@ def _activity_model():
 
 
 def service_labels() -> dict[str, Any]:
-    """Service code -> label: services.demo_city.SERVICES when present, else our own list."""
+    """Service code -> label in the current language: services.demo_city.SERVICES when present
+    (dicts with code, zh and en), else our own list."""
     SERVICES = _demo_services()
     if SERVICES is None:
         return dict(_SERVICES_FALLBACK)
     if isinstance(SERVICES, dict):
         return {str(k): v for k, v in SERVICES.items()}
+    from flask_babel import get_locale
+
+    try:
+        zh = str(get_locale() or "zh").startswith("zh")
+    except RuntimeError:  # no request: the default language
+        zh = True
     labels = {}
     for item in SERVICES:
-        if isinstance(item, (tuple, list)) and len(item) >= 2:
+        if isinstance(item, dict):
+            labels[str(item["code"])] = item.get("zh" if zh else "en") or item.get("zh") or item["code"]
+        elif isinstance(item, (tuple, list)) and len(item) >= 2:
             labels[str(item[0])] = item[1]
         else:
             labels[str(item)] = _SERVICES_FALLBACK.get(str(item), str(item))
