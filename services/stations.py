@@ -385,23 +385,46 @@ def _attach_activities(session: Session, items: list[Item], at: datetime) -> Non
         item.activities = found.get(item.info.id, [])
 
 
-def nearest_json(items: list[Item], reach_m: float) -> str:
-    """The JSON endpoint's body, assembled from each station's pre-serialised part (a hot path).
+def _json_rows(rows, reach_m: float) -> str:
+    """The JSON endpoint's body from (info, metres, minutes, source, status) rows (a hot path).
 
-    Same document as json.dumps would give: {"reach_m", "stations": [{"id", "code", "name", "minutes",
-    "distance_m", "within_reach", "source", "open", "until"}]}.
+    Assembled from each station's pre-serialised part; the same document json.dumps would give:
+    {"reach_m", "stations": [{"id", "code", "name", "minutes", "distance_m", "within_reach",
+    "source", "open", "until"}]}.
     """
     until: dict[int, str] = {}
     parts = []
-    for item in items:
-        n, status = item.nearby, item.status
+    for info, metres, minutes, source, status in rows:
         key = id(status)
         if key not in until:
             until[key] = '"%s"' % status.at.isoformat() if status.at else "null"
-        parts.append('%s"minutes":%s,"distance_m":%d,"within_reach":%s,"source":"%s","open":"%s","until":%s}' % (
-            item.info.json_head, repr(round(n.minutes, 1)), round(n.distance_m),
-            "true" if n.within_reach else "false", n.source, status.kind, until[key]))
-    return '{"reach_m":%s,"stations":[%s]}' % (repr(round(reach_m, 1)), ",".join(parts))
+        parts.append('%s"minutes":%r,"distance_m":%d,"within_reach":%s,"source":"%s","open":"%s","until":%s}' % (
+            info.json_head, round(minutes, 1), round(metres),
+            "true" if minutes <= geo.REACH_MINUTES + 1e-9 else "false", source, status.kind, until[key]))
+    return '{"reach_m":%r,"stations":[%s]}' % (round(reach_m, 1), ",".join(parts))
+
+
+def nearest_json(items: list[Item], reach_m: float) -> str:
+    """The JSON endpoint's body for listed items."""
+    return _json_rows(((i.info, i.nearby.distance_m, i.nearby.minutes, i.nearby.source, i.status) for i in items),
+                      reach_m)
+
+
+def nearest_json_body(session: Session, *, lat, lon, filters: Filters = Filters(), at: datetime,
+                      limit: int = geo.DEFAULT_LIMIT, routing: Optional[geo.RoutingConfig] = None) -> str:
+    """The JSON endpoint: the nearest stations to a point; without filters or routing, straight from the index."""
+    if routing is not None or filters.active:
+        return nearest_json(nearby(session, lat=lat, lon=lon, filters=filters, at=at, limit=limit, routing=routing,
+                                   with_activities=False), geo.REACH_M)
+    lat, lon = geo.check_point(lat, lon)
+    index = station_index(session)
+    status_of = _status_memo(at)
+    info = index.info
+    rows = []
+    for sid, metres in index.nearest(lat, lon, limit=max(1, min(int(limit), geo.MAX_LIMIT))):
+        station = info(sid)
+        rows.append((station, metres, geo.walk_minutes(metres), "model", status_of(station.hours)))
+    return _json_rows(rows, geo.REACH_M)
 
 
 # -- consent ----------------------------------------------------------------------------------

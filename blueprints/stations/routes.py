@@ -148,13 +148,13 @@ def api_nearest():
         limit = int(data.get("limit") or geo.DEFAULT_LIMIT)
         filters = stations.Filters(open_now=bool(data.get("open_now")), all_day=bool(data.get("all_day")),
                                    service=str(data.get("service") or "") or None)
-        items = stations.nearby(db(), lat=data.get("lat"), lon=data.get("lon"), filters=filters, at=utcnow(),
-                                limit=limit, routing=_routing(), with_activities=False)
+        body = stations.nearest_json_body(db(), lat=data.get("lat"), lon=data.get("lon"), filters=filters,
+                                          at=utcnow(), limit=limit, routing=_routing())
     except (TypeError, ValueError):
         return jsonify(error="bad_request", message=_("The request could not be understood.")), 400
     except DomainError as e:
         return jsonify(error=e.code, message=str(e.message)), e.status
-    return current_app.response_class(stations.nearest_json(items, geo.REACH_M), mimetype="application/json")
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/map")

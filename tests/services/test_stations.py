@@ -186,3 +186,16 @@ def test_demo_seed_is_idempotent_and_grants_no_consent(ctx, session, city, facto
     first = demo_geo.seed(session, rng=random.Random(1))
     assert "4 stations indexed" in first and first == demo_geo.seed(session, rng=random.Random(1))
     assert stations.consent_of(session, member_id=m.id) is None
+
+
+def test_json_body_fast_path_equals_the_listed_items(ctx, session, city):
+    """Does the endpoint's direct path give the same document as ranking items and serialising them?"""
+    import json
+
+    direct = json.loads(stations.nearest_json_body(session, lat=22.55, lon=114.05, at=TUESDAY_22))
+    listed = json.loads(stations.nearest_json(
+        stations.nearby(session, lat=22.55, lon=114.05, at=TUESDAY_22, with_activities=False), geo.REACH_M))
+    assert direct == listed and [s["code"] for s in direct["stations"]] == ["A", "B", "C", "D"]
+    filtered = json.loads(stations.nearest_json_body(session, lat=22.55, lon=114.05, at=TUESDAY_22,
+                                                     filters=stations.Filters(open_now=True)))
+    assert [s["code"] for s in filtered["stations"]] == ["B", "D"]
