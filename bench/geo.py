@@ -8,7 +8,8 @@
 - endpoint_ratio: requests/s of the nearest-stations endpoint (POST /stations/api/nearest, a
   random point per request, 2,300 stations) over requests/s of GET /_bench/hello, both served by
   the same gunicorn (gunicorn.conf.py, 2 workers) in the same run, load from a small keep-alive
-  load generator (bench/_geo_harness.py). fragment_ratio: the same for the signed-in htmx list
+  load generator (bench/_geo_harness.py): 8 alternating rounds of 2 s per endpoint, the median of
+  the per-round ratios (each pair of rounds shares the machine's load at that moment). fragment_ratio: the same for the signed-in htmx list
   fragment (POST /stations/nearby), which also loads the member's session. On a shared,
   busy machine throughput swings with other processes, so the run also reports the workers' CPU
   time per request (cpu_us_per_req, from /proc) and endpoint_ratio_cpu = hello's CPU per
@@ -135,7 +136,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url, phone, password, weights = build_database(Path(tmp) / "bench.db")
         result.update(weights)
-        duration = 2.0 if quick else 5.0
+        duration = 1.0 if quick else 2.0
         with harness.Gunicorn(database_url=url, instance=Path(tmp), workers=2) as server:
             rng = random.Random(11)
             points = [json.dumps({"lat": round(rng.uniform(BBOX[0], BBOX[1]), 6),
@@ -150,20 +151,27 @@ def main() -> None:
                                                "Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true"})
             rps = {"hello": [], "nearest": [], "fragment": []}
             cpu = {"hello": [], "nearest": [], "fragment": []}
-            for _ in range(1 if quick else 3):
+            for _ in range(3 if quick else 8):  # short alternating rounds: each pair shares the machine's load
                 for name, target in (("hello", hello), ("nearest", nearest), ("fragment", fragment)):
                     r, c = harness.load(server.base, target, duration=duration, server=server)
                     rps[name].append(r)
                     cpu[name].append(c)
-            best = {k: max(v) for k, v in rps.items()}
-            least = {k: min(v) for k, v in cpu.items()}
+
+        def median(values):
+            values = sorted(values)
+            mid = len(values) // 2
+            return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+        pairs = {name: [v / h for v, h in zip(rps[name], rps["hello"])] for name in ("nearest", "fragment")}
+        cpu_pairs = [h / v for v, h in zip(cpu["nearest"], cpu["hello"])]
         result.update({
-            "hello_rps": round(best["hello"]), "nearest_rps": round(best["nearest"]),
-            "fragment_rps": round(best["fragment"]),
-            "endpoint_ratio": round(best["nearest"] / best["hello"], 3),
-            "fragment_ratio": round(best["fragment"] / best["hello"], 3),
-            "cpu_us_per_req": {k: round(v) for k, v in least.items()},
-            "endpoint_ratio_cpu": round(least["hello"] / least["nearest"], 3),
+            "hello_rps": round(median(rps["hello"])), "nearest_rps": round(median(rps["nearest"])),
+            "fragment_rps": round(median(rps["fragment"])),
+            "endpoint_ratio": round(median(pairs["nearest"]), 3),
+            "endpoint_ratio_rounds": [round(x, 2) for x in pairs["nearest"]],
+            "fragment_ratio": round(median(pairs["fragment"]), 3),
+            "cpu_us_per_req": {k: round(median(v)) for k, v in cpu.items()},
+            "endpoint_ratio_cpu": round(median(cpu_pairs), 3),
             "errors": harness.ERRORS.value,
             "load_avg_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         })
