@@ -3,11 +3,11 @@
 The station list of the 地图 tab is built here from the in-memory index of services.geo (one per
 process, rebuilt when the station table changes), so a ranked list needs no scan of the table.
 
-Interface points for the check-in feature (issue 3), wired at merge:
-- `todays_activities(session, station_ids=..., day=...)`: today's activities per station id
-  ({} until models.checkin.Activity exists);
-- `checkin_mode(station)`: how members check in at a station (None until Station has it);
-- `home_station_id(session, member_id=...)`: the member's registered home community station.
+Interface points for the check-in feature (issue 3), written against the check-in branch's models
+and guarded so that this branch runs without them:
+- `todays_activities(session, station_ids=..., day=...)`: models.checkin.Activity per station id;
+- `checkin_mode(station)`: Station.checkin_mode ("kiosk", "geofence", "off");
+- `home_station_id(session, member_id=...)`: models.checkin.CommunityRegistration.station_id.
 """
 import json
 from dataclasses import dataclass, field
@@ -339,23 +339,22 @@ def get_station(session: Session, station_id: int) -> Station:
 # -- interfaces to the check-in feature -------------------------------------------------------
 
 def todays_activities(session: Session, *, station_ids: list[int], day: date) -> dict[int, list]:
-    """Today's activities per station id: {} until the check-in feature's Activity model exists.
+    """Today's activities per station id ({} until the check-in feature's Activity model exists).
 
-    Expects models.checkin.Activity with station_id, starts_at and ends_at (aware UTC) and a
-    title; the lead adapts this one function at merge if the fields differ.
+    Written against models.checkin.Activity of the check-in branch: station_id, title, starts_at,
+    ends_at (aware UTC) and cancelled; activities overlapping the local day, earliest first.
     """
     Activity = _activity_model()
-    if Activity is None:
-        return {}
-    if not station_ids or not all(hasattr(Activity, a) for a in ("station_id", "starts_at")):
+    if Activity is None or not station_ids:
         return {}
     start = datetime.combine(day, datetime.min.time(), TIMEZONE)
     end = start + timedelta(days=1)
+    query = select(Activity).where(Activity.station_id.in_(station_ids), Activity.starts_at < end,
+                                   Activity.ends_at > start)
+    if hasattr(Activity, "cancelled"):
+        query = query.where(Activity.cancelled.is_(False))
     with unscoped(session):
-        rows = session.exec(select(Activity).where(Activity.station_id.in_(station_ids),
-                                                   Activity.starts_at < end,
-                                                   getattr(Activity, "ends_at", Activity.starts_at) >= start)
-                            .order_by(Activity.starts_at)).all()
+        rows = session.exec(query.order_by(Activity.starts_at)).all()
     result: dict[int, list] = {}
     for row in rows:
         result.setdefault(row.station_id, []).append(row)
@@ -363,18 +362,33 @@ def todays_activities(session: Session, *, station_ids: list[int], day: date) ->
 
 
 def checkin_mode(station: Station) -> Optional[str]:
-    """How members check in at this station (e.g. "qr", "geofence"), or None until check-in exists."""
+    """How members check in at this station ("kiosk", "geofence", "off"), or None before check-in exists."""
     mode = getattr(station, "checkin_mode", None)
     return getattr(mode, "value", mode) or None
 
 
-def home_station_id(session: Session, *, member_id: int) -> Optional[int]:
-    """The member's registered home community station (from the check-in feature), or None."""
-    if not hasattr(Member, "home_station_id"):
+@lru_cache(maxsize=1)
+def _registration_model():
+    """models.checkin.CommunityRegistration (在职党员到社区报到) once check-in is merged, else None."""
+    try:
+        from models.checkin import CommunityRegistration  # type: ignore
+    except ImportError:
         return None
-    with unscoped(session):
-        member = session.get(Member, member_id)
-    return getattr(member, "home_station_id", None) if member else None
+    return CommunityRegistration
+
+
+def home_station_id(session: Session, *, member_id: int) -> Optional[int]:
+    """The member's registered home community station (check-in's CommunityRegistration), or None."""
+    Registration = _registration_model()
+    if Registration is not None:
+        with unscoped(session):
+            return session.exec(select(Registration.station_id)
+                                .where(Registration.member_id == member_id)).first()
+    if hasattr(Member, "home_station_id"):
+        with unscoped(session):
+            member = session.get(Member, member_id)
+        return getattr(member, "home_station_id", None) if member else None
+    return None
 
 
 def _attach_activities(session: Session, items: list[Item], at: datetime) -> None:
