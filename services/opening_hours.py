@@ -144,3 +144,48 @@ def parse(text: str) -> OpeningHours:
     if not week:
         raise OpeningHoursError("no rules")
     return OpeningHours([s for spans in week.values() for s in spans], source)
+
+
+# -- the check-in branch's text-level helpers, over the same parser ---------------------------
+# services/checkin.py (issue 3) calls is_open(text, local, grace) and closes_after(text, local,
+# grace); text that is 24/7 or unreadable counts as always open there (a typo never blocks a
+# check-in), while imports refuse unreadable text through parse().
+
+def _lenient(text: str | None) -> OpeningHours | None:
+    """The schedule, or None when it is 24/7 or cannot be read."""
+    try:
+        hours = parse(text or "")
+    except OpeningHoursError:
+        return None
+    return None if hours.is_24_7 else hours
+
+
+def interval_at(text: str | None, local: datetime, grace: timedelta = timedelta(0)):
+    """The (opens, closes) datetimes of the interval around `local`, widened by grace either side.
+
+    ("always", None) when always open (or unreadable), None when closed at that moment.
+    """
+    hours = _lenient(text)
+    if hours is None:
+        return ("always", None)
+    monday, _ = hours._monday(local)
+    for week in (-1, 0, 1):
+        base = monday + timedelta(days=7 * week)
+        for a, b in hours.spans:
+            start, end = base + timedelta(minutes=a), base + timedelta(minutes=b)
+            if start - grace <= local <= end + grace:
+                return (start, end)
+    return None
+
+
+def is_open(text: str | None, local: datetime, grace: timedelta = timedelta(0)) -> bool:
+    """Whether the station is open at a local moment (with some grace either side)."""
+    return interval_at(text, local, grace) is not None
+
+
+def closes_after(text: str | None, local: datetime, grace: timedelta = timedelta(0)) -> datetime | None:
+    """When the interval holding `local` closes (None when always open or no interval holds it)."""
+    found = interval_at(text, local, grace)
+    if found is None or found[0] == "always":
+        return None
+    return found[1]

@@ -199,3 +199,14 @@ def test_json_body_fast_path_equals_the_listed_items(ctx, session, city):
     filtered = json.loads(stations.nearest_json_body(session, lat=22.55, lon=114.05, at=TUESDAY_22,
                                                      filters=stations.Filters(open_now=True)))
     assert [s["code"] for s in filtered["stations"]] == ["B", "D"]
+
+
+def test_check_in_helpers_over_the_same_parser():
+    """Do the check-in branch's helpers (is_open, closes_after with grace; unreadable = always open) work here?"""
+    from datetime import timedelta
+
+    assert opening_hours.is_open("Mo-Fr 09:00-18:00", TUESDAY_10)
+    assert not opening_hours.is_open("Mo-Fr 09:00-18:00", TUESDAY_22)
+    assert opening_hours.is_open("Mo-Fr 09:00-18:00", TUESDAY_22.replace(hour=18, minute=10), timedelta(minutes=15))
+    assert opening_hours.closes_after("Mo-Fr 09:00-18:00", TUESDAY_10).hour == 18
+    assert opening_hours.is_open("whatever", TUESDAY_22) and opening_hours.closes_after("24/7", TUESDAY_22) is None
