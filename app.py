@@ -16,6 +16,8 @@ BLUEPRINTS = (
     "blueprints.home",
     "blueprints.me",
     "blueprints.branch",
+    "blueprints.study",
+    "blueprints.notices",
     "blueprints.stations",
 )
 

@@ -83,6 +83,14 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
         self.HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
         self.BENCH_HELLO = _env_bool("BENCH_HELLO", False)
+        # Study (学习): yearly targets in 学时, heartbeat interval, upload and report limits.
+        self.STUDY_TARGET_MEMBER = int(os.environ.get("STUDY_TARGET_MEMBER", "32"))
+        self.STUDY_TARGET_LEADER = int(os.environ.get("STUDY_TARGET_LEADER", "56"))
+        self.STUDY_HEARTBEAT_SECONDS = int(os.environ.get("STUDY_HEARTBEAT_SECONDS", "15"))
+        self.STUDY_UPLOAD_MAX_BYTES = int(os.environ.get("STUDY_UPLOAD_MAX_MB", "20")) * 1024 * 1024
+        self.STUDY_REPORT_MAX_CHARS = int(os.environ.get("STUDY_REPORT_MAX_CHARS", "20000"))
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+        self.CSP_MEDIA_HOSTS = os.environ.get("CSP_MEDIA_HOSTS", "").split()
         # geo (issue 4): map tiles, and a routing engine for walking times (optional)
         self.TILE_PROVIDER = os.environ.get("TILE_PROVIDER") or ("local" if self.DEMO_MODE else "osm")
         self.TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")

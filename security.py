@@ -6,12 +6,13 @@ def content_security_policy(app: Flask) -> str:
     """The Content-Security-Policy; map tile hosts come from configuration."""
     img = ["'self'", "data:", "blob:", *app.config.get("CSP_IMG_HOSTS", [])]
     connect = ["'self'", *app.config.get("CSP_CONNECT_HOSTS", [])]
+    media = ["'self'", "blob:", *app.config.get("CSP_MEDIA_HOSTS", [])]
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         f"img-src {' '.join(img)}",
-        "media-src 'self' blob:",
+        f"media-src {' '.join(media)}",
         f"connect-src {' '.join(connect)}",
         "worker-src 'self' blob:",
         "manifest-src 'self'",

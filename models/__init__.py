@@ -3,4 +3,9 @@ from models.base import OrgScoped, UTCDateTime, utcnow  # noqa: F401
 from models.member import Member, MemberStatus, Membership, Role, RoleName, UserSession  # noqa: F401
 from models.org import OrgKind, OrgUnit  # noqa: F401
 from models.station import District, Station, StationKind  # noqa: F401
+from models.notice import Notice  # noqa: F401
+from models.study import (  # noqa: F401
+    Audience, Completion, ProgressStatus, QuestionKind, StudyAssignee, StudyAttempt, StudyFile, StudyKind,
+    StudyProgress, StudyQuestion, StudyTask,
+)
 from models.geo import LocationConsent  # noqa: F401

@@ -3,6 +3,7 @@
 Usage: .venv/bin/python scripts/screenshots.py [BASE_URL]   (default: a fresh seeded server)
 Writes docs/screenshots/*.png.
 """
+import re
 import shutil
 import sys
 import tempfile
@@ -21,8 +22,12 @@ SHOTS = [
     ("login", None, "/login", None),
     ("home-member", "13800000002", "/", None),
     ("me", "13800000002", "/me/", None),
+    ("study", "13800000002", "/study/", None),
+    ("study-record", "13800000002", "/study/record", None),
     ("home-secretary", "13800000001", "/", None),
     ("branch", "13800000001", "/branch/", None),
+    ("branch-unit", "13800000001", "/branch/units/{branch}", None),
+    ("study-matrix", "13800000001", "/study/manage/units/{branch}/matrix", None),
 ]
 
 
@@ -52,6 +57,14 @@ def _serve_demo() -> tuple[str, callable]:
     return f"http://127.0.0.1:{server.server_port}", lambda: (server.shutdown(), shutil.rmtree(tmp))
 
 
+def _demo_branch_id(page, base) -> int:
+    """The demo secretary's branch id, read from their workspace link."""
+    page.goto(base + "/branch/")
+    hrefs = page.eval_on_selector_all("a", "els => els.map(a => a.getAttribute('href'))")
+    ids = [int(m.group(1)) for h in hrefs if h and (m := re.fullmatch(r"/branch/units/(\d+)", h))]
+    return ids[0] if ids else 1
+
+
 def main() -> None:
     """Sign in as each demo account and photograph its screens."""
     base, stop = (sys.argv[1], lambda: None) if len(sys.argv) > 1 else _serve_demo()
@@ -75,6 +88,8 @@ def main() -> None:
                     page.wait_for_load_state("networkidle")
                 signed_in[account] = page
             page = signed_in[account]
+            if "{branch}" in path:
+                path = path.format(branch=_demo_branch_id(page, base))
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
             if action:

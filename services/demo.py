@@ -22,7 +22,9 @@ ADMIN_PHONE, SECRETARY_PHONE, MEMBER_PHONE = "13800000000", "13800000001", "1380
 COMMITTEE_NAME = "深圳市服务圈示范党委"
 
 # Feature modules with demo data of their own, run in this order after the city exists.
-FEATURE_SEEDERS: list[str] = []
+FEATURE_SEEDERS: list[str] = [
+    "services.demo_study:seed",
+]
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢钟")
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华",

@@ -33,7 +33,7 @@ def list_words() -> dict:
     if words is None:
         t = get_translations()
         words = g.station_words = {
-            "always": t.ugettext("24 hours"), "open": t.ugettext("Open now"), "closed": t.ugettext("Closed"),
+            "always": t.ugettext("24 hours"), "open": t.ugettext("Open now"), "closed": t.ugettext("Closed now"),
             "unknown": t.ugettext("Hours unknown"), "closes_at": t.ugettext("closes at %(t)s"),
             "opens_at": t.ugettext("opens at %(t)s"), "opens": t.ugettext("opens %(t)s"),
             "today": t.ugettext("Today:"), "minutes": t.ungettext("%(num)d min", "%(num)d min", 2),

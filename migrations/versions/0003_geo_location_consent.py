@@ -1,7 +1,7 @@
 """geo: location consent (the fact and time only)
 
 Revision ID: 0003_geo
-Revises: 0001_foundation
+Revises: 0004_study
 Create Date: 2026-11-21 23:46:43.345267
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision: str = '0003_geo'
-down_revision: Union[str, None] = '0001_foundation'
+down_revision: Union[str, None] = '0004_study'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

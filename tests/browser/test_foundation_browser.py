@@ -103,3 +103,15 @@ _SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input:not([t
     .filter(el => el.offsetParent !== null && !el.closest('.skip-link') && !el.classList.contains('skip-link'))
     .filter(el => { const r = el.getBoundingClientRect(); return r.height < 44 && !(el.type === 'checkbox'); })
     .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def test_demo_member_signs_in(live_server, page, shot):
+    """With a (small) demo city loaded, does the demo member sign in with the documented password and see home?"""
+    from models.db import get_session
+    from services.demo import DEMO_PASSWORD, MEMBER_PHONE, seed_demo
+
+    with live_server.app.app_context():
+        seed_demo(get_session(), members=40, branches=2, stations=60)
+    sign_in(page, live_server.url, MEMBER_PHONE, DEMO_PASSWORD)
+    assert page.get_by_text("陈小明，您好").is_visible()
+    shot(page, "demo-home")

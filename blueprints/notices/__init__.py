@@ -1,0 +1,1 @@
+"""The notices blueprint: a member's in-app notices."""
