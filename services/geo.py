@@ -146,7 +146,7 @@ class StationIndex:
         self.flags = {name: np.asarray(values, dtype=bool)[order] for name, values in (flags or {}).items()}
         self.payload = [payload[i] for i in order.tolist()] if payload is not None else None
         self.position = {int(i): k for k, i in enumerate(self.ids.tolist())}
-        self._cells: dict[int, np.ndarray] = {}  # cell -> candidate positions, filled on first use
+        self._cells: dict[int, tuple] = {}  # cell -> its candidates' arrays, filled on first use
 
     def _initial_radius(self, limit: int) -> float:
         """A radius expected to hold `limit` stations (never below the 15-minute reach)."""
@@ -171,21 +171,31 @@ class StationIndex:
         return self._search(lat, lon, limit=limit, mask=mask, accept=accept)
 
     def _from_cell(self, key: int, lat: float, lon: float, limit: int) -> list[tuple[int, float]]:
-        """The fast path: rank the cell's precomputed candidates (one gather, no window walk)."""
-        pos = self._cells.get(key)
-        if pos is None:
-            pos = self._cells[key] = self._cell_candidates(key)
-        cand = self.packed[pos]
+        """The fast path: rank the cell's precomputed candidates (contiguous arrays, few numpy calls)."""
+        cell = self._cells.get(key)
+        if cell is None:
+            pos = self._cell_candidates(key)
+            cell = self._cells[key] = (self.lat_r[pos] * 0.5, self.lon_r[pos] * 0.5, self.cos_lat[pos],
+                                       self.ids[pos])
+        half_lat, half_lon, cos_lat, ids = cell
         lat_r, lon_r = math.radians(lat), math.radians(lon)
-        s = np.sin((cand[:, :2] - (lat_r, lon_r)) * 0.5)
+        hav = np.sin(half_lat - lat_r * 0.5)
+        hav *= hav
+        s = np.sin(half_lon - lon_r * 0.5)
         s *= s
-        hav = s[:, 0] + math.cos(lat_r) * cand[:, 2] * s[:, 1]
+        s *= cos_lat
+        s *= math.cos(lat_r)
+        hav += s
         if len(hav) > limit:
             part = np.argpartition(hav, limit - 1)[:limit]
-            order = part[np.argsort(hav[part], kind="stable")]
+            best = hav[part]
+            order = np.argsort(best, kind="stable")
+            best, chosen = best[order], ids[part[order]]
         else:
             order = np.argsort(hav, kind="stable")
-        return self._result(cand[order, 4], hav[order])
+            best, chosen = hav[order], ids[order]
+        diameter, asin, sqrt = 2 * EARTH_RADIUS_M, math.asin, math.sqrt
+        return [(i, diameter * asin(sqrt(h if h < 1.0 else 1.0))) for i, h in zip(chosen.tolist(), best.tolist())]
 
     def _cell_candidates(self, key: int) -> np.ndarray:
         """Every station that can be among the CELL_K nearest of some point of the cell.

@@ -296,5 +296,7 @@ def test_cell_candidate_fast_path_matches_the_general_search():
     index = geo.StationIndex(np.arange(1, n + 1), lats, lons)
     for la, lo in zip(rng.uniform(22.44, 22.81, 400), rng.uniform(113.79, 114.51, 400)):
         for k in (1, 7, 20):
-            assert index.nearest(la, lo, limit=k) == index._search(la, lo, limit=k)
+            fast, general = index.nearest(la, lo, limit=k), index._search(la, lo, limit=k)
+            assert [i for i, _ in fast] == [i for i, _ in general]
+            assert [d for _, d in fast] == pytest.approx([d for _, d in general], abs=1e-6)
     assert index._cells  # the fast path was used
