@@ -145,15 +145,19 @@ def test_filter_fragment_for_htmx(client, auth, member, city):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_station_page(client, auth, member, city):
+def test_station_page(client, auth, member, city, session):
     """Does the station page show hours for the week, services, a tel: link and navigation links?"""
-    auth.login(member.phone)
     st = city["mid"]
+    st.phone = "0755-8320 1234"
+    session.add(st)
+    session.commit()
+    auth.login(member.phone)
     page = client.get(f"/stations/{st.id}").get_data(as_text=True)
     assert "景田党群服务站" in page and "开放时间" in page and "今天" in page
     assert "志愿服务" in page
     assert 'data-nav="amap"' in page and "coordinate=gaode" in page and "coord_type=bd09ll" in page
     assert "maps.apple.com" in page and 'href="geo:22.556000,114.050000' in page
+    assert 'href="tel:075583201234"' in page
     assert client.get("/stations/99999").status_code == 404
 
 
