@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "blueprints.home",
     "blueprints.me",
     "blueprints.branch",
+    "blueprints.checkin",
     "blueprints.study",
     "blueprints.notices",
     "blueprints.stations",

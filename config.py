@@ -91,6 +91,12 @@ class Config:
         self.STUDY_REPORT_MAX_CHARS = int(os.environ.get("STUDY_REPORT_MAX_CHARS", "20000"))
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
         self.CSP_MEDIA_HOSTS = os.environ.get("CSP_MEDIA_HOSTS", "").split()
+        # check-in (issue 3): hours rounded down to this many minutes, at most this many hours a day,
+        # forgotten check-outs closed after this many hours; the CJK font for the certificate PDF
+        self.CHECKIN_ROUND_MINUTES = int(os.environ.get("CHECKIN_ROUND_MINUTES", "30"))
+        self.CHECKIN_DAILY_CAP_HOURS = float(os.environ.get("CHECKIN_DAILY_CAP_HOURS", "8"))
+        self.CHECKIN_MAX_OPEN_HOURS = float(os.environ.get("CHECKIN_MAX_OPEN_HOURS", "8"))
+        self.CHECKIN_PDF_FONT = os.environ.get("CHECKIN_PDF_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
         # geo (issue 4): map tiles, and a routing engine for walking times (optional)
         self.TILE_PROVIDER = os.environ.get("TILE_PROVIDER") or ("local" if self.DEMO_MODE else "osm")
         self.TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")

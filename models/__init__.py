@@ -8,4 +8,8 @@ from models.study import (  # noqa: F401
     Audience, Completion, ProgressStatus, QuestionKind, StudyAssignee, StudyAttempt, StudyFile, StudyKind,
     StudyProgress, StudyQuestion, StudyTask,
 )
+from models.checkin import (  # noqa: F401
+    Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus, CheckoutMethod,
+    CommunityRegistration,
+)
 from models.geo import LocationConsent  # noqa: F401

@@ -1,4 +1,5 @@
 """Service stations (党群服务中心 and 站点) and the districts they sit in."""
+import secrets
 from datetime import datetime
 from enum import Enum
 from typing import Optional
@@ -46,5 +47,9 @@ class Station(SQLModel, table=True):
     phone: str = Field(default="", max_length=40)
     geofence_radius_m: int = Field(default=100)
     is_active: bool = Field(default=True)
+    # check-in (issue 3): the station's own random QR key, how members check in, the poster's version
+    qr_key: str = Field(default_factory=lambda: secrets.token_hex(16), max_length=64)
+    checkin_mode: str = Field(default="kiosk", sa_type=String(20))  # services.checkin.CheckinMode
+    poster_version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -23,6 +23,7 @@ COMMITTEE_NAME = "深圳市服务圈示范党委"
 
 # Feature modules with demo data of their own, run in this order after the city exists.
 FEATURE_SEEDERS: list[str] = [
+    "services.demo_checkin:seed",
     "services.demo_study:seed",
 ]
 

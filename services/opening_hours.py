@@ -1,5 +1,7 @@
 """Opening hours in the OpenStreetMap syntax most stations need: "24/7", "Mo-Fr 09:00-18:00;
-Sa 09:00-12:00", "09:00-12:00,14:00-18:00", "Su off", "20:00-02:00" (past midnight).
+Sa 09:00-12:00", "09:00-12:00,14:00-18:00", "Su off", "20:00-02:00" (past midnight); and the
+Chinese way of writing them ("周一至周五 9:00-18:00；周六 9:00-12:00", "每天 8:30～20:30", "24小时"),
+read by first rewriting it into the OSM form.
 
 Stand-in written on the geo branch because the shared module was not on main yet, with the
 announced interface: parse(text) -> OpeningHours (is_open, closes_at, opens_at, is_24_7), and
@@ -119,13 +121,33 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+_ZH_DAYS = {"一": "Mo", "二": "Tu", "三": "We", "四": "Th", "五": "Fr", "六": "Sa", "日": "Su", "天": "Su"}
+_ZH_DAY_RE = re.compile(r"(?:周|星期)([一二三四五六日天])(?:\s*(?:至|到|-|—|–|~|～)\s*(?:周|星期)?([一二三四五六日天]))?")
+_ALWAYS = {"24/7", "24h", "24小时", "24 小时", "全天", "全天候", "24小时开放", "全天开放"}
+
+
+def _from_chinese(text: str) -> str:
+    """Rewrite Chinese day names, punctuation and separators into the OSM form."""
+    text = text.replace("：", ":").replace("；", ";").replace("，", ",").replace("、", ",")
+    text = text.replace("每天", "Mo-Su ").replace("每日", "Mo-Su ")
+    text = _ZH_DAY_RE.sub(lambda m: _ZH_DAYS[m.group(1)] + ("-" + _ZH_DAYS[m.group(2)] if m.group(2) else "") + " ",
+                          text)
+    text = re.sub(r"(\d)\s*(?:至|到|—|–|~|～)\s*(\d)", r"\1-\2", text)  # time ranges
+    text = re.sub(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})", r"\1-\2", text)
+    text = re.sub(r"\b(Mo|Tu|We|Th|Fr|Sa|Su)\s*,\s*(?=(?:Mo|Tu|We|Th|Fr|Sa|Su)\b)", r"\1,", text)  # day lists
+    text = re.sub(r"(?<=\d|f)\s*,\s*(?=(?:Mo|Tu|We|Th|Fr|Sa|Su)\b)", "; ", text)  # a comma before a day: a new rule
+    return text.replace("休息", "off").replace("闭馆", "off")
+
+
 def parse(text: str) -> OpeningHours:
     """Read opening hours, or raise OpeningHoursError saying what is wrong."""
     source = " ".join((text or "").split())
     if not source:
         raise OpeningHoursError("empty")
-    if source.lower() == "24/7":
+    if source.lower() in _ALWAYS or "24小时" in source.replace(" ", ""):
         return OpeningHours([(0, WEEK_MIN)], source)
+    if re.search(r"[\u4e00-\u9fff：；，～]", source):
+        source = " ".join(_from_chinese(source).split())
     week: dict[int, list[tuple[int, int]]] = {}
     for rule in source.split(";"):
         rule = rule.strip()

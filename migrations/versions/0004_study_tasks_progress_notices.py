@@ -1,7 +1,7 @@
 """study tasks, questions, progress, quiz attempts, files; in-app notices
 
 Revision ID: 0004_study
-Revises: 0001_foundation
+Revises: 0002_checkin
 Create Date: 2026-11-21 23:51:23.580206
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision: str = '0004_study'
-down_revision: Union[str, None] = '0001_foundation'
+down_revision: Union[str, None] = '0002_checkin'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

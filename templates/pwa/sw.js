@@ -4,10 +4,15 @@ const VERSION = "{{ version }}";
 const SHELL_CACHE = "sc-shell-" + VERSION;
 const OFFLINE_URL = "{{ offline_url }}";
 const SHELL = {{ (shell + [offline_url])|tojson }};
+// Features add pages that work without network: [path prefix, cached page], and files those pages need.
+const OFFLINE_PAGES = [];
+const EXTRA_SHELL = [];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting())
+    caches.open(SHELL_CACHE)
+      .then((cache) => cache.addAll([...new Set(SHELL.concat(EXTRA_SHELL, OFFLINE_PAGES.map((p) => p[1])))]))
+      .then(() => self.skipWaiting())
   );
 });
 
@@ -26,7 +31,8 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     // Network only for pages; the offline page when the network is gone.
-    event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
+    event.respondWith(fetch(request).catch(() => caches.match(offlinePageFor(url.pathname))
+      .then((hit) => hit || caches.match(OFFLINE_URL))));
     return;
   }
   if (url.pathname.startsWith("/static/")) {
@@ -43,4 +49,10 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+function offlinePageFor(path) {
+  const hit = OFFLINE_PAGES.find((page) => path.startsWith(page[0]));
+  return hit ? hit[1] : OFFLINE_URL;
+}
+
 {% block sw_extra %}{% endblock %}
+{% include "checkin/_sw.js" ignore missing %}

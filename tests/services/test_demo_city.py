@@ -49,7 +49,7 @@ def test_seed_is_idempotent_and_demo_accounts_sign_in(ctx, session):
     for phone in (ADMIN_PHONE, SECRETARY_PHONE, MEMBER_PHONE):
         assert accounts.sign_in(session, phone=phone, password=DEMO_PASSWORD)
     sec = session.exec(select(Member).where(Member.phone == SECRETARY_PHONE)).one()
-    role = session.exec(select(Role).where(Role.member_id == sec.id)).one()
+    role = session.exec(select(Role).where(Role.member_id == sec.id, Role.role == "secretary")).one()
     assert session.get(OrgUnit, role.org_unit_id).kind == "branch"
 
 

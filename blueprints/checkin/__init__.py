@@ -1,0 +1,1 @@
+"""The check-in blueprint: scanning, kiosks, posters, service hours, activities."""

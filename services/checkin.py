@@ -1,0 +1,980 @@
+"""Check-in at service stations and volunteer service hours, in pretix's style.
+
+One entry point, ``perform_checkin(...)``, checks a scanned code and checks the member in
+or out; every refusal is a ``CheckInError`` with a stable code. A repeated client nonce
+returns the first result; a unique key (one open record per member, one nonce per member)
+stands behind every write, so retries and crowds never double-count.
+"""
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models import (Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus,
+                    CheckoutMethod, CommunityRegistration, Member, OrgUnit, Station, utcnow)
+from models.db import begin_write, unscoped
+from services import opening_hours, qr
+from services.errors import DomainError, NotFound
+from services.orgs import get_member_led, get_unit_led, require_leader, subtree_ids
+
+DEFAULTS = {
+    "CHECKIN_ROUND_MINUTES": 30,  # credited time is rounded down to this
+    "CHECKIN_DAILY_CAP_HOURS": 8,  # at most this many hours a day
+    "CHECKIN_MAX_OPEN_HOURS": 8,  # a forgotten check-out closes after this
+    "CHECKIN_OFFLINE_MAX_HOURS": 24,  # an offline scan must reach the server within this
+    "CHECKIN_SCAN_GRACE_SECONDS": 120,  # from opening a code to confirming it (also across sign-in)
+    "CHECKIN_REPEAT_SECONDS": 60,  # a second scan within this returns the first result
+    "CHECKIN_HOURS_GRACE_MINUTES": 30,  # check-in allowed this long before opening and after closing
+    "CHECKIN_GEO_MAX_ACCURACY_M": 150,  # worse than this: use 我的签到码 instead
+    "CHECKIN_GEO_ACCURACY_ALLOWANCE_M": 50,  # at most this much of the accuracy widens the fence
+}
+COUNTED = (CheckinStatus.counted, CheckinStatus.approved)
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class CheckinMode:
+    """How a station's members check in."""
+
+    kiosk = "kiosk"  # the kiosk's rotating code is proof enough
+    geofence = "geofence"  # every code also needs the member's position inside the fence
+    off = "off"  # no check-ins at this station
+
+
+MESSAGES = {
+    "bad_code": _l("This is not a valid ServiceCircle check-in code."),
+    "expired_code": _l("This code has expired. Please scan the latest code at the station."),
+    "station_closed": _l("%(station)s is not open for check-in now."),
+    "outside_geofence": _l("You are about %(distance)s m from %(station)s; check-in needs you within %(radius)s m. "
+                           "Move closer, or show your check-in code to the station staff."),
+    "needs_position": _l("This code needs your position. Allow location access, or show your check-in code "
+                         "to the station staff."),
+    "poor_accuracy": _l("Your position is too imprecise (±%(accuracy)s m). Show your check-in code to the "
+                        "station staff instead."),
+    "duplicate": _l("You already scanned here a moment ago; nothing new was recorded."),
+    "not_checked_in": _l("You are not checked in, so there is nothing to check out."),
+    "activity_full": _l("Sorry, this activity is full."),
+    "activity_over": _l("This activity has already ended."),
+    "not_staff": _l("Only the staff of this station can do this."),
+    "scan_too_old": _l("This offline scan is too old to be accepted."),
+    "scan_in_future": _l("The scan time is in the future. Check your phone's clock."),
+    "bad_nonce": _l("The request could not be understood. Please scan again."),
+    "bad_hours": _l("Enter between 0.5 and 8 hours."),
+    "bad_day": _l("Choose a day in the past year, not in the future."),
+    "bad_activity": _l("Check the activity: a title, an end after the start, and 1 to 500 places."),
+}
+STATUS = {
+    "bad_code": 400, "expired_code": 410, "station_closed": 409, "outside_geofence": 403, "needs_position": 428,
+    "poor_accuracy": 422, "duplicate": 409, "not_checked_in": 409, "activity_full": 409, "activity_over": 409,
+    "not_staff": 403, "scan_too_old": 410, "scan_in_future": 400, "bad_nonce": 400, "bad_hours": 400,
+    "bad_day": 400, "bad_activity": 400,
+}
+
+
+class CheckInError(DomainError):
+    """A check-in, check-out or sign-up was refused; `code` says why, `message` says it to the member."""
+
+    def __init__(self, code: str, *, checkin: CheckIn | None = None, **params) -> None:
+        super().__init__(code, code, status=STATUS.get(code, 400), **params)
+        # translated only when shown: the worker and the load tests raise it outside any request
+        self.message = LazyString(_message, code, params)
+        self.checkin = checkin
+
+
+def _message(code: str, params: dict) -> str:
+    return str(MESSAGES[code]) % params if params else str(MESSAGES[code])
+
+
+def cfg(name: str):
+    """A check-in setting from the app's config, or its default."""
+    if has_app_context():
+        return current_app.config.get(name, DEFAULTS[name])
+    return DEFAULTS[name]
+
+
+def local_tz() -> ZoneInfo:
+    """The city's time zone."""
+    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai") if has_app_context() else "Asia/Shanghai")
+
+
+def local_day(moment: datetime) -> date:
+    """The local date of an aware moment."""
+    return moment.astimezone(local_tz()).date()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+# -- geofence ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GeoFix:
+    """A position the browser reported (WGS-84); used in memory only, never stored."""
+
+    lat: float
+    lon: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class GeoResult:
+    """What is stored: inside or not, distance rounded to 10 m, accuracy in metres."""
+
+    inside: bool
+    distance_m: int
+    accuracy_m: int
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6371008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def judge_position(station: Station, fix: GeoFix | None) -> GeoResult:
+    """Inside when distance <= radius + min(accuracy, 50 m); poor accuracy or no position is refused."""
+    if fix is None:
+        raise CheckInError("needs_position")
+    if not (-90 <= fix.lat <= 90 and -180 <= fix.lon <= 180) or not math.isfinite(fix.accuracy) or fix.accuracy < 0:
+        raise CheckInError("needs_position")
+    if fix.accuracy > cfg("CHECKIN_GEO_MAX_ACCURACY_M"):
+        raise CheckInError("poor_accuracy", accuracy=int(round(fix.accuracy)))
+    d = distance_m(fix.lat, fix.lon, station.lat, station.lon)
+    allowance = min(fix.accuracy, cfg("CHECKIN_GEO_ACCURACY_ALLOWANCE_M"))
+    return GeoResult(inside=d <= station.geofence_radius_m + allowance, distance_m=int(round(d / 10.0)) * 10,
+                     accuracy_m=int(round(fix.accuracy)))
+
+
+def _require_inside(station: Station, geo: GeoResult) -> None:
+    if not geo.inside:
+        raise CheckInError("outside_geofence", distance=geo.distance_m, station=station.name,
+                           radius=station.geofence_radius_m)
+
+
+# -- hours ------------------------------------------------------------------------------------------------------
+
+def round_minutes(minutes: int) -> int:
+    """Minutes rounded down to the configured step (half an hour by default)."""
+    step = int(cfg("CHECKIN_ROUND_MINUTES"))
+    return max(0, minutes) // step * step if step > 0 else max(0, minutes)
+
+
+def _used_minutes(session: Session, *, member_id: int, day: date, exclude_id: int | None) -> int:
+    query = select(func.coalesce(func.sum(CheckIn.credited_minutes), 0)).where(
+        CheckIn.member_id == member_id, CheckIn.service_day == day,
+        CheckIn.status.in_([*COUNTED, CheckinStatus.pending]))
+    if exclude_id:
+        query = query.where(CheckIn.id != exclude_id)
+    with unscoped(session):
+        return int(session.exec(query).one())
+
+
+def credit_minutes(session: Session, *, member_id: int, day: date, minutes: int, exclude_id: int | None = None) -> int:
+    """The minutes that count: rounded down, and within the daily cap after the day's other records."""
+    cap = int(float(cfg("CHECKIN_DAILY_CAP_HOURS")) * 60)
+    left = max(0, cap - _used_minutes(session, member_id=member_id, day=day, exclude_id=exclude_id))
+    return min(round_minutes(minutes), left)
+
+
+def _close(session: Session, record: CheckIn, *, at: datetime, method: str, nonce: str | None = None) -> CheckIn:
+    """Check a record out and credit its hours (auto-closed ones wait for the secretary)."""
+    at = max(at, record.checked_in_at)
+    record.checked_out_at = at
+    record.checkout_method = method
+    record.checkout_nonce = nonce
+    record.open_member_id = None
+    record.minutes = int((at - record.checked_in_at).total_seconds() // 60)
+    record.credited_minutes = credit_minutes(session, member_id=record.member_id, day=record.service_day,
+                                             minutes=record.minutes, exclude_id=record.id)
+    if method == CheckoutMethod.auto:
+        record.auto_closed = True
+        record.status = CheckinStatus.pending
+    else:
+        record.status = CheckinStatus.counted
+    session.add(record)
+    return record
+
+
+def due_close_time(session: Session, record: CheckIn) -> datetime:
+    """When a forgotten open record closes: the activity's end, the station's closing time, or after 8 hours."""
+    candidates = [record.checked_in_at + timedelta(hours=float(cfg("CHECKIN_MAX_OPEN_HOURS")))]
+    if record.activity_id:
+        activity = session.get(Activity, record.activity_id)
+        if activity is not None and activity.ends_at > record.checked_in_at:
+            candidates.append(activity.ends_at)
+    station = session.get(Station, record.station_id)
+    if station is not None:
+        closes = opening_hours.closes_after(station.opening_hours, record.checked_in_at.astimezone(local_tz()),
+                                            timedelta(minutes=cfg("CHECKIN_HOURS_GRACE_MINUTES")))
+        if closes is not None and closes > record.checked_in_at:
+            candidates.append(closes.astimezone(timezone.utc))
+    return min(candidates)
+
+
+def close_stale(session: Session, *, now: datetime | None = None, member_id: int | None = None,
+                limit: int = 500) -> int:
+    """Close forgotten check-outs that are due, flag them for the secretary; returns how many (worker, CLI)."""
+    now = now or utcnow()
+    begin_write(session)
+    closed = 0
+    with unscoped(session):
+        query = select(CheckIn).where(CheckIn.open_member_id.is_not(None))
+        if member_id is not None:
+            query = query.where(CheckIn.member_id == member_id)
+        query = query.where(CheckIn.checked_in_at <= now - timedelta(minutes=1)).order_by(CheckIn.id).limit(limit)
+        if session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        for record in session.exec(query).all():
+            due = due_close_time(session, record)
+            if due <= now:
+                _close(session, record, at=due, method=CheckoutMethod.auto)
+                closed += 1
+        session.commit()
+    return closed
+
+
+# -- check-in ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class ScanResult:
+    """What a scan did: 'checked_in' or 'checked_out'; `replayed` when the same request came again."""
+
+    checkin: CheckIn
+    action: str
+    station: Station
+    replayed: bool = False
+
+
+def _check_nonce(nonce: str | None) -> str:
+    if not nonce or not NONCE_RE.match(nonce):
+        raise CheckInError("bad_nonce")
+    return nonce
+
+
+def _replay(session: Session, member_id: int, nonce: str) -> ScanResult | None:
+    """The first result of a request sent again with the same nonce."""
+    with unscoped(session):
+        record = session.exec(select(CheckIn).where(
+            CheckIn.member_id == member_id, or_(CheckIn.nonce == nonce, CheckIn.checkout_nonce == nonce))).first()
+        if record is None:
+            return None
+        action = "checked_out" if record.checkout_nonce == nonce else "checked_in"
+        return ScanResult(record, action, session.get(Station, record.station_id), replayed=True)
+
+
+def _station_open(station: Station, at: datetime) -> None:
+    grace = timedelta(minutes=cfg("CHECKIN_HOURS_GRACE_MINUTES"))
+    if (not station.is_active or station.checkin_mode == CheckinMode.off
+            or not opening_hours.is_open(station.opening_hours, at.astimezone(local_tz()), grace)):
+        raise CheckInError("station_closed", station=station.name)
+
+
+def _activity_for(session: Session, *, member_id: int, station_id: int, at: datetime) -> int | None:
+    """The activity a check-in belongs to: one the member signed up for, else one running at the station."""
+    signup = and_(ActivitySignup.activity_id == Activity.id, ActivitySignup.member_id == member_id,
+                  ActivitySignup.active.is_(True))
+    return session.exec(select(Activity.id).outerjoin(ActivitySignup, signup).where(
+        Activity.station_id == station_id, Activity.cancelled.is_(False),
+        Activity.starts_at <= at + timedelta(minutes=30), Activity.ends_at >= at)
+        .order_by(ActivitySignup.id.is_(None), Activity.starts_at).limit(1)).first()
+
+
+def _lock_member(session: Session, member_id: int) -> Member:
+    """The member's row, locked on PostgreSQL so one member's scans run one at a time."""
+    query = select(Member).where(Member.id == member_id)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    with unscoped(session):
+        member = session.exec(query).first()
+    if member is None or not member.is_active:
+        raise NotFound()
+    return member
+
+
+def _apply_scan(session: Session, *, member_id: int, station: Station, method: str, at: datetime, nonce: str,
+                geo: GeoResult | None, offline: bool, now: datetime, staff_id: int | None = None) -> ScanResult:
+    """Check in, or out when already in here; a repeat within a minute is a duplicate."""
+    member = _lock_member(session, member_id)
+    repeat = timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS"))
+    with unscoped(session):
+        # one query: the open visit (anywhere) and the latest visit here that closed within the repeat window
+        rows = session.exec(select(CheckIn).where(CheckIn.member_id == member.id, or_(
+            CheckIn.open_member_id == member.id,
+            and_(CheckIn.station_id == station.id, CheckIn.source == CheckinSource.scan,
+                 CheckIn.checked_out_at >= at - repeat)))
+            .order_by(CheckIn.open_member_id.is_(None), CheckIn.checked_out_at.desc()).limit(2)).all()
+        current = next((r for r in rows if r.open_member_id is not None), None)
+        recent = next((r for r in rows if r.open_member_id is None), None)
+        if current is not None and current.nonce == nonce:  # the same request finished while we waited
+            return ScanResult(current, "checked_in", station, replayed=True)
+        if current is not None and due_close_time(session, current) <= min(at, now):
+            _close(session, current, at=due_close_time(session, current), method=CheckoutMethod.auto)
+            session.flush()
+            current = None
+        if current is not None and current.station_id == station.id:
+            if at - current.checked_in_at < repeat:
+                raise CheckInError("duplicate", checkin=current)
+            _close(session, current, at=at, method=CheckoutMethod.staff if staff_id else CheckoutMethod.scan,
+                   nonce=nonce)
+            session.commit()
+            return ScanResult(current, "checked_out", station)
+        if current is not None:  # checked in elsewhere: that visit ends here
+            _close(session, current, at=at, method=CheckoutMethod.moved)
+            session.flush()
+        elif recent is not None and recent.checkout_nonce == nonce:
+            return ScanResult(recent, "checked_out", station, replayed=True)
+        elif recent is not None:
+            raise CheckInError("duplicate", checkin=recent)
+        record = CheckIn(
+            member_id=member.id, org_unit_id=member.org_unit_id, station_id=station.id,
+            activity_id=_activity_for(session, member_id=member.id, station_id=station.id, at=at),
+            source=CheckinSource.scan, method=method, status=CheckinStatus.open, open_member_id=member.id,
+            nonce=nonce, checked_in_at=at, service_day=local_day(at), offline=offline, staff_id=staff_id,
+            geo_inside=geo.inside if geo else None, geo_distance_m=geo.distance_m if geo else None,
+            geo_accuracy_m=geo.accuracy_m if geo else None)
+        session.add(record)
+        session.commit()
+    return ScanResult(record, "checked_in", station)
+
+
+def _scan_time(scanned_at: datetime | None, *, offline: bool, now: datetime) -> datetime:
+    """Bound the scan time: not in the future; at most 2 minutes old online, 24 hours offline."""
+    scanned_at = _aware(scanned_at) or now
+    if scanned_at > now + timedelta(seconds=60 if offline else 5):
+        raise CheckInError("scan_in_future")
+    if offline:
+        if now - scanned_at > timedelta(hours=float(cfg("CHECKIN_OFFLINE_MAX_HOURS"))):
+            raise CheckInError("scan_too_old")
+    elif now - scanned_at > timedelta(seconds=cfg("CHECKIN_SCAN_GRACE_SECONDS")):
+        raise CheckInError("expired_code")
+    return min(scanned_at, now)
+
+
+def resolve_station_code(session: Session, code: str, *, at: datetime, offline: bool = False
+                         ) -> tuple[qr.Token, Station]:
+    """The station a rotating or poster code names, checked at the moment it was scanned."""
+    try:
+        token = qr.parse(code)
+    except qr.TokenError as e:
+        raise CheckInError("bad_code") from e
+    if token.kind not in ("r", "p"):
+        raise CheckInError("bad_code")
+    station = session.get(Station, token.subject_id)
+    if station is None or not qr.verify_station_mac(token, station):
+        raise CheckInError("bad_code")
+    if token.kind == "r":
+        step = qr.step_at(at)
+        # an offline phone's clock may be a few seconds off: one more step either way
+        low, high = (step - 2, step + 1) if offline else (step - 1, step)
+        if not low <= token.counter <= high:
+            raise CheckInError("expired_code")
+    elif token.counter != station.poster_version:
+        raise CheckInError("expired_code")
+    return token, station
+
+
+def needs_position(session: Session, code: str) -> bool:
+    """Whether a code asks for the member's position (poster codes, and stations in geofence mode)."""
+    try:
+        token = qr.parse(code)
+    except qr.TokenError:
+        return False
+    if token.kind == "p":
+        return True
+    station = session.get(Station, token.subject_id)
+    return station is not None and station.checkin_mode == CheckinMode.geofence
+
+
+def perform_checkin(session: Session, *, member_id: int, code: str, nonce: str, scanned_at: datetime | None = None,
+                    offline: bool = False, position: GeoFix | None = None, geo_claim: GeoResult | None = None,
+                    now: datetime | None = None) -> ScanResult:
+    """Check a scanned station code and check the member in (or out); raises CheckInError.
+
+    `scanned_at` is when the code was read (signed by the server for online scans, the phone's
+    clock for offline ones); offline scans may carry the phone's own geofence result instead
+    of a position.
+    """
+    now = now or utcnow()
+    nonce = _check_nonce(nonce)
+    at = _scan_time(scanned_at, offline=offline, now=now)
+    # checks that write nothing come first, outside the write lock: a retry is answered at once
+    replay = _replay(session, member_id, nonce)
+    if replay is not None:
+        return replay
+    token, station = resolve_station_code(session, code, at=at, offline=offline)
+    _station_open(station, at)
+    geo = None
+    if token.kind == "p" or station.checkin_mode == CheckinMode.geofence:
+        if offline and geo_claim is not None and position is None:
+            geo = geo_claim
+        else:
+            geo = judge_position(station, position)
+        _require_inside(station, geo)
+    method = CheckinMethod.poster if token.kind == "p" else CheckinMethod.rotating
+    begin_write(session)  # the short write transaction: BEGIN IMMEDIATE on SQLite, the member's row lock on PostgreSQL
+    try:
+        return _apply_scan(session, member_id=member_id, station=station, method=method, at=at, nonce=nonce,
+                           geo=geo, offline=offline, now=now)
+    except IntegrityError:
+        session.rollback()
+        return _after_race(session, member_id, nonce)
+
+
+def _after_race(session: Session, member_id: int, nonce: str) -> ScanResult:
+    """A concurrent request with the same nonce or scan won: return its result, or call this one a duplicate."""
+    replay = _replay(session, member_id, nonce)
+    if replay is not None:
+        return replay
+    with unscoped(session):
+        current = session.exec(select(CheckIn).where(CheckIn.open_member_id == member_id)).first()
+    raise CheckInError("duplicate", checkin=current)
+
+
+def require_staff(principal, station_id: int) -> None:
+    """Only the station's staff (or an admin) run its kiosk."""
+    if not (principal.is_admin or station_id in principal.staff_station_ids):
+        raise CheckInError("not_staff")
+
+
+def staff_scan(session: Session, principal, *, station_id: int, code: str, nonce: str,
+               now: datetime | None = None) -> ScanResult:
+    """Station staff scan a member's own code (我的签到码): check that member in or out here."""
+    now = now or utcnow()
+    require_staff(principal, station_id)
+    nonce = _check_nonce(nonce)
+    try:
+        token = qr.parse(code)
+    except qr.TokenError as e:
+        raise CheckInError("bad_code") from e
+    if token.kind != "m" or not qr.verify_member_mac(token):
+        raise CheckInError("bad_code")
+    if not qr.step_window_ok(token.counter, qr.step_at(now)):
+        raise CheckInError("expired_code")
+    replay = _replay(session, token.subject_id, nonce)
+    if replay is not None:
+        return replay
+    station = session.get(Station, station_id)
+    if station is None:
+        raise NotFound()
+    _station_open(station, now)
+    begin_write(session)
+    try:
+        return _apply_scan(session, member_id=token.subject_id, station=station, method=CheckinMethod.staff,
+                           at=now, nonce=nonce, geo=None, offline=False, now=now, staff_id=principal.id)
+    except IntegrityError:
+        session.rollback()
+        return _after_race(session, token.subject_id, nonce)
+
+
+def check_out(session: Session, *, member_id: int, checkin_id: int, nonce: str,
+              now: datetime | None = None) -> CheckIn:
+    """The check-out button: close the member's open record (a retry returns the same record)."""
+    now = now or utcnow()
+    nonce = _check_nonce(nonce)
+    begin_write(session)
+    replay = _replay(session, member_id, nonce)
+    if replay is not None:
+        return replay.checkin
+    _lock_member(session, member_id)
+    replay = _replay(session, member_id, nonce)  # a double tap that finished while we waited for the lock
+    if replay is not None:
+        return replay.checkin
+    with unscoped(session):
+        record = session.exec(select(CheckIn).where(CheckIn.id == checkin_id, CheckIn.member_id == member_id)).first()
+        if record is None:
+            raise NotFound()
+        if record.open_member_id is None:
+            raise CheckInError("not_checked_in", checkin=record)
+        due = due_close_time(session, record)
+        if due <= now:
+            _close(session, record, at=due, method=CheckoutMethod.auto)
+        else:
+            _close(session, record, at=now, method=CheckoutMethod.button, nonce=nonce)
+        session.commit()
+    return record
+
+
+def open_checkin(session: Session, *, member_id: int) -> CheckIn | None:
+    """The member's open record, after closing it lazily when it is overdue."""
+    with unscoped(session):
+        record = session.exec(select(CheckIn).where(CheckIn.open_member_id == member_id)).first()
+        if record is not None and due_close_time(session, record) <= utcnow():
+            close_stale(session, member_id=member_id)
+            return None
+    return record
+
+
+def get_own_record(session: Session, *, member_id: int, checkin_id: int) -> tuple[CheckIn, Station]:
+    """One of the member's own records with its station, or NotFound."""
+    with unscoped(session):
+        record = session.exec(select(CheckIn).where(CheckIn.id == checkin_id, CheckIn.member_id == member_id)).first()
+        if record is None:
+            raise NotFound()
+        return record, session.get(Station, record.station_id)
+
+
+# -- hand-added hours and approval ------------------------------------------------------------------------------
+
+def add_manual(session: Session, *, member_id: int, station_id: int, day: date, hours: float, note: str,
+               nonce: str, activity_id: int | None = None) -> CheckIn:
+    """Hours added by hand (补录): kept apart from scans, they wait for the secretary's approval."""
+    nonce = _check_nonce(nonce)
+    today = local_day(utcnow())
+    if day > today or day < today - timedelta(days=366):
+        raise CheckInError("bad_day")
+    if not (0.5 <= hours <= float(cfg("CHECKIN_DAILY_CAP_HOURS"))):
+        raise CheckInError("bad_hours")
+    begin_write(session)
+    with unscoped(session):
+        existing = session.exec(select(CheckIn).where(CheckIn.member_id == member_id, CheckIn.nonce == nonce)).first()
+        if existing is not None:
+            return existing
+        member = _lock_member(session, member_id)
+        if session.get(Station, station_id) is None:
+            raise NotFound()
+        start = datetime.combine(day, datetime.min.time().replace(hour=9), tzinfo=local_tz()).astimezone(timezone.utc)
+        minutes = int(round(hours * 60))
+        record = CheckIn(member_id=member.id, org_unit_id=member.org_unit_id, station_id=station_id,
+                         activity_id=activity_id, source=CheckinSource.manual, method=CheckinMethod.manual,
+                         status=CheckinStatus.pending, nonce=nonce, checked_in_at=start,
+                         checked_out_at=start + timedelta(minutes=minutes), checkout_method=None,
+                         service_day=day, minutes=minutes, note=(note or "").strip()[:200],
+                         credited_minutes=credit_minutes(session, member_id=member.id, day=day, minutes=minutes))
+        session.add(record)
+        session.commit()
+    return record
+
+
+def _reach_filter(session: Session, principal, unit_id: int) -> list[int]:
+    """The unit (which the secretary must lead) and every unit below it."""
+    require_leader(principal)
+    unit = get_unit_led(session, principal, unit_id)
+    return sorted(subtree_ids(session, [unit.id]))
+
+
+def decide(session: Session, principal, *, unit_id: int, ids: list[int], approve: bool) -> int:
+    """Approve or decline pending records of a branch in bulk; NotFound when any id is outside it."""
+    ids = sorted({int(i) for i in ids})[:500]
+    if not ids:
+        return 0
+    begin_write(session)
+    reach = _reach_filter(session, principal, unit_id)
+    rows = session.exec(select(CheckIn).where(CheckIn.id.in_(ids), CheckIn.org_unit_id.in_(reach))).all()
+    if len(rows) != len(ids):
+        raise NotFound()
+    now = utcnow()
+    changed = 0
+    for record in rows:
+        if record.status != CheckinStatus.pending:
+            continue
+        record.status = CheckinStatus.approved if approve else CheckinStatus.declined
+        record.decided_by = principal.id
+        record.decided_at = now
+        session.add(record)
+        changed += 1
+    session.commit()
+    return changed
+
+
+@dataclass
+class RecordRow:
+    """A record with what a list shows beside it."""
+
+    checkin: CheckIn
+    station_name: str
+    member_name: str = ""
+    activity_title: str = ""
+
+
+def _rows(session: Session, query) -> list[RecordRow]:
+    results = session.execute(query.join(Station, Station.id == CheckIn.station_id)
+                           .join(Member, Member.id == CheckIn.member_id)
+                           .outerjoin(Activity, Activity.id == CheckIn.activity_id)
+                           .add_columns(Station.name, Member.name, Activity.title)).all()
+    return [RecordRow(r[0], r[1], r[2], r[3] or "") for r in results]
+
+
+def branch_records(session: Session, principal, *, unit_id: int, status: str | None = None,
+                   year: int | None = None, limit: int = 300) -> tuple[OrgUnit, list[RecordRow]]:
+    """A branch's records (its subtree), newest first, optionally only one status or one year."""
+    reach = _reach_filter(session, principal, unit_id)
+    unit = session.get(OrgUnit, unit_id)
+    query = select(CheckIn).where(CheckIn.org_unit_id.in_(reach))
+    if status:
+        query = query.where(CheckIn.status == status)
+    if year:
+        query = query.where(CheckIn.service_day >= date(year, 1, 1), CheckIn.service_day <= date(year, 12, 31))
+    query = query.order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc()).limit(limit)
+    return unit, _rows(session, query)
+
+
+def member_records_led(session: Session, principal, *, member_id: int, year: int) -> tuple[Member, "ServiceSummary"]:
+    """A member of the secretary's workspace and their year of service."""
+    member = get_member_led(session, principal, member_id)
+    return member, service_summary(session, member_id=member.id, year=year)
+
+
+STATUS_LABELS = {
+    CheckinStatus.open: _l("Checked in"), CheckinStatus.counted: _l("Counted"),
+    CheckinStatus.pending: _l("Awaiting approval"), CheckinStatus.approved: _l("Approved"),
+    CheckinStatus.declined: _l("Declined"),
+}
+
+
+def status_label(status: str) -> str:
+    """A record's status in the member's language."""
+    return str(STATUS_LABELS.get(CheckinStatus(status), status))
+
+
+def export_csv(session: Session, principal, *, unit_id: int, year: int) -> tuple[str, str]:
+    """A branch's records of a year as CSV (UTF-8 with BOM, so Excel reads the Chinese); returns (filename, text)."""
+    import csv
+    import io
+
+    unit, rows = branch_records(session, principal, unit_id=unit_id, year=year, limit=100000)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([str(h) for h in (_l("Name"), _l("Station"), _l("Date"), _l("Check-in"), _l("Check-out"),
+                                      _l("Minutes on site"), _l("Hours credited"), _l("Source"), _l("Status"),
+                                      _l("Offline"), _l("Closed automatically"), _l("Activity"), _l("Note"))])
+    tz = local_tz()
+    for row in reversed(rows):
+        c = row.checkin
+        writer.writerow([
+            row.member_name, row.station_name, c.service_day.isoformat(),
+            c.checked_in_at.astimezone(tz).strftime("%H:%M"),
+            c.checked_out_at.astimezone(tz).strftime("%H:%M") if c.checked_out_at else "",
+            c.minutes, f"{c.credited_minutes / 60:.1f}",
+            str(_l("Scan")) if c.source == CheckinSource.scan else str(_l("Added by hand")),
+            status_label(c.status), "✓" if c.offline else "", "✓" if c.auto_closed else "", row.activity_title,
+            _csv_safe(c.note)])
+    return f"service-hours-{unit.id}-{year}.csv", out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# -- the member's screens ---------------------------------------------------------------------------------------
+
+@dataclass
+class ServiceSummary:
+    """A member's year of service: totals, months and records."""
+
+    year: int
+    counted_minutes: int = 0
+    pending_minutes: int = 0
+    by_month: list[int] = field(default_factory=lambda: [0] * 12)
+    records: list[RecordRow] = field(default_factory=list)
+
+    @property
+    def hours(self) -> float:
+        return self.counted_minutes / 60
+
+    @property
+    def pending_hours(self) -> float:
+        return self.pending_minutes / 60
+
+    @property
+    def month_max(self) -> int:
+        return max(self.by_month) or 1
+
+
+def service_summary(session: Session, *, member_id: int, year: int, limit: int = 500) -> ServiceSummary:
+    """Hours this year (counted and approved), by month, with each record and its status."""
+    summary = ServiceSummary(year=year)
+    with unscoped(session):
+        query = select(CheckIn).where(CheckIn.member_id == member_id, CheckIn.service_day >= date(year, 1, 1),
+                                      CheckIn.service_day <= date(year, 12, 31))
+        summary.records = _rows(session, query.order_by(CheckIn.checked_in_at.desc()).limit(limit))
+        totals = session.exec(select(CheckIn.service_day, CheckIn.status, CheckIn.credited_minutes).where(
+            CheckIn.member_id == member_id, CheckIn.service_day >= date(year, 1, 1),
+            CheckIn.service_day <= date(year, 12, 31))).all()
+    for day, status, minutes in totals:
+        if status in COUNTED:
+            summary.counted_minutes += minutes
+            summary.by_month[day.month - 1] += minutes
+        elif status == CheckinStatus.pending:
+            summary.pending_minutes += minutes
+    return summary
+
+
+@dataclass
+class TodayCard:
+    """What the home page shows: today's visit or the open one, and this year's hours."""
+
+    open: CheckIn | None
+    open_station: str
+    today_minutes: int
+    year_minutes: int
+    today_visits: int
+
+
+def today_card(session: Session, principal) -> TodayCard:
+    """The home card: an open check-in with its timer, today's credited time and this year's hours."""
+    record = open_checkin(session, member_id=principal.id)
+    today = local_day(utcnow())
+    with unscoped(session):
+        station = session.get(Station, record.station_id).name if record else ""
+        rows = session.exec(select(CheckIn.service_day, CheckIn.status, CheckIn.credited_minutes).where(
+            CheckIn.member_id == principal.id, CheckIn.service_day >= date(today.year, 1, 1))).all()
+    return TodayCard(
+        open=record, open_station=station,
+        today_minutes=sum(m for d, s, m in rows if d == today and s in COUNTED),
+        today_visits=sum(1 for d, s, m in rows if d == today),
+        year_minutes=sum(m for d, s, m in rows if s in COUNTED))
+
+
+@dataclass
+class Certificate:
+    """A certificate of service for a date range."""
+
+    member: Member
+    branch: OrgUnit | None
+    start: date
+    end: date
+    records: list[RecordRow]
+    minutes: int
+    issued: date
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+
+def certificate(session: Session, *, member_id: int, start: date, end: date) -> Certificate:
+    """The member's counted and approved service between two dates (inclusive)."""
+    if end < start:
+        start, end = end, start
+    if (end - start).days > 3660:
+        raise CheckInError("bad_day")
+    with unscoped(session):
+        member = session.get(Member, member_id)
+        branch = session.get(OrgUnit, member.org_unit_id)
+        rows = _rows(session, select(CheckIn).where(
+            CheckIn.member_id == member_id, CheckIn.service_day >= start, CheckIn.service_day <= end,
+            CheckIn.status.in_(COUNTED)).order_by(CheckIn.checked_in_at))
+    return Certificate(member=member, branch=branch, start=start, end=end, records=rows,
+                       minutes=sum(r.checkin.credited_minutes for r in rows), issued=local_day(utcnow()))
+
+
+# -- volunteer activities ---------------------------------------------------------------------------------------
+
+@dataclass
+class ActivityRow:
+    """An activity with its station and the member's place in it."""
+
+    activity: Activity
+    station_name: str
+    signed_up: bool
+
+    @property
+    def left(self) -> int:
+        return max(0, self.activity.slots - self.activity.taken)
+
+
+def list_activities(session: Session, *, member_id: int, now: datetime | None = None, limit: int = 50
+                    ) -> list[ActivityRow]:
+    """Activities not yet over, soonest first, with whether the member signed up."""
+    now = now or utcnow()
+    rows = session.exec(select(Activity, Station.name).join(Station, Station.id == Activity.station_id)
+                        .where(Activity.ends_at > now, Activity.cancelled.is_(False))
+                        .order_by(Activity.starts_at).limit(limit)).all()
+    mine = set(session.exec(select(ActivitySignup.activity_id).where(
+        ActivitySignup.member_id == member_id, ActivitySignup.active.is_(True))).all())
+    return [ActivityRow(a, name, a.id in mine) for a, name in rows]
+
+
+def get_activity(session: Session, *, activity_id: int, member_id: int) -> ActivityRow:
+    """One activity, or NotFound."""
+    activity = session.get(Activity, activity_id)
+    if activity is None or activity.cancelled:
+        raise NotFound()
+    signed = session.exec(select(ActivitySignup.id).where(
+        ActivitySignup.activity_id == activity_id, ActivitySignup.member_id == member_id,
+        ActivitySignup.active.is_(True))).first()
+    return ActivityRow(activity, session.get(Station, activity.station_id).name, bool(signed))
+
+
+def sign_up(session: Session, *, member_id: int, activity_id: int, now: datetime | None = None) -> ActivitySignup:
+    """Take a place in an activity; a conditional UPDATE never lets the places over-fill."""
+    now = now or utcnow()
+    begin_write(session)
+    activity = session.get(Activity, activity_id)
+    if activity is None or activity.cancelled:
+        raise NotFound()
+    if activity.ends_at <= now:
+        raise CheckInError("activity_over")
+    existing = session.exec(select(ActivitySignup).where(ActivitySignup.activity_id == activity_id,
+                                                         ActivitySignup.member_id == member_id)).first()
+    if existing is not None and existing.active:
+        session.rollback()
+        return existing
+    taken = session.execute(update(Activity).where(Activity.id == activity_id, Activity.taken < Activity.slots)
+                            .values(taken=Activity.taken + 1).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        session.rollback()
+        raise CheckInError("activity_full")
+    if existing is not None:
+        existing.active, existing.cancelled_at, existing.created_at = True, None, now
+        signup = existing
+    else:
+        signup = ActivitySignup(activity_id=activity_id, member_id=member_id, created_at=now)
+    session.add(signup)
+    try:
+        session.commit()
+    except IntegrityError:  # the same member signing up twice at once: the other request won
+        session.rollback()
+        return session.exec(select(ActivitySignup).where(ActivitySignup.activity_id == activity_id,
+                                                         ActivitySignup.member_id == member_id)).one()
+    return signup
+
+
+def cancel_signup(session: Session, *, member_id: int, activity_id: int) -> None:
+    """Give the place back (nothing happens when the member had none)."""
+    begin_write(session)
+    signup = session.exec(select(ActivitySignup).where(ActivitySignup.activity_id == activity_id,
+                                                       ActivitySignup.member_id == member_id,
+                                                       ActivitySignup.active.is_(True))).first()
+    if signup is None:
+        session.rollback()
+        return
+    signup.active, signup.cancelled_at = False, utcnow()
+    session.add(signup)
+    session.execute(update(Activity).where(Activity.id == activity_id, Activity.taken > 0)
+                    .values(taken=Activity.taken - 1).execution_options(synchronize_session=False))
+    session.commit()
+
+
+def create_activity(session: Session, principal, *, station_id: int, title: str, starts_at: datetime,
+                    ends_at: datetime, slots: int, place: str = "", bring: str = "",
+                    description: str = "") -> Activity:
+    """Post an activity: the station's staff, a secretary (for their branch) or an admin."""
+    title = (title or "").strip()
+    starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+    if not title or len(title) > 120 or ends_at <= starts_at or not (1 <= int(slots) <= 500) \
+            or ends_at - starts_at > timedelta(days=3):
+        raise CheckInError("bad_activity")
+    if not (principal.is_admin or station_id in principal.staff_station_ids or principal.led_org_ids):
+        raise CheckInError("not_staff")
+    begin_write(session)
+    if session.get(Station, station_id) is None:
+        raise NotFound()
+    org_unit_id = None if station_id in principal.staff_station_ids else (
+        principal.branch_id if principal.branch_id in principal.led_org_ids else next(iter(principal.led_org_ids), None))
+    activity = Activity(title=title, station_id=station_id, org_unit_id=org_unit_id, place=place.strip()[:200],
+                        starts_at=starts_at, ends_at=ends_at, slots=int(slots), bring=bring.strip()[:200],
+                        description=description.strip()[:2000], created_by=principal.id)
+    session.add(activity)
+    session.commit()
+    return activity
+
+
+# -- stations, kiosks and the home community --------------------------------------------------------------------
+
+def staff_stations(session: Session, principal) -> list[Station]:
+    """The stations whose kiosk this person may open."""
+    if not principal.staff_station_ids:
+        return []
+    return list(session.exec(select(Station).where(Station.id.in_(sorted(principal.staff_station_ids)))
+                             .order_by(Station.name)).all())
+
+
+def kiosk_station(session: Session, principal, *, station_id: int) -> Station:
+    """A station whose kiosk the person may open (staff or admin), or an error."""
+    require_staff(principal, station_id)
+    station = session.get(Station, station_id)
+    if station is None:
+        raise NotFound()
+    return station
+
+
+def station_for_poster(session: Session, principal, *, station_id: int) -> Station:
+    """Posters are printed by the station's staff (or an admin)."""
+    return kiosk_station(session, principal, station_id=station_id)
+
+
+def search_stations(session: Session, *, q: str, limit: int = 20) -> list[Station]:
+    """Active stations whose name or address holds the words typed."""
+    q = (q or "").strip()[:40]
+    if not q:
+        return []
+    like = f"%{q}%"
+    return list(session.exec(select(Station).where(Station.is_active.is_(True),
+                                                   or_(Station.name.like(like), Station.address.like(like)))
+                             .order_by(Station.name).limit(limit)).all())
+
+
+def register_community(session: Session, *, member_id: int, station_id: int) -> CommunityRegistration:
+    """在职党员到社区报到: set (or change) the member's home community station."""
+    begin_write(session)
+    station = session.get(Station, station_id)
+    if station is None or not station.is_active:
+        raise NotFound()
+    row = session.exec(select(CommunityRegistration).where(CommunityRegistration.member_id == member_id)).first()
+    if row is None:
+        row = CommunityRegistration(member_id=member_id, station_id=station_id)
+    else:
+        row.station_id, row.registered_at = station_id, utcnow()
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        row = session.exec(select(CommunityRegistration).where(CommunityRegistration.member_id == member_id)).one()
+    return row
+
+
+@dataclass
+class CommunityStatus:
+    """The member's home community and the hours served there this year."""
+
+    station: Station | None
+    registered_at: datetime | None
+    minutes: int
+
+
+def community_status(session: Session, *, member_id: int, year: int) -> CommunityStatus:
+    """Where the member is registered, and their counted hours there this year."""
+    row = session.exec(select(CommunityRegistration).where(CommunityRegistration.member_id == member_id)).first()
+    if row is None:
+        return CommunityStatus(None, None, 0)
+    with unscoped(session):
+        minutes = session.exec(select(func.coalesce(func.sum(CheckIn.credited_minutes), 0)).where(
+            CheckIn.member_id == member_id, CheckIn.station_id == row.station_id,
+            CheckIn.status.in_(COUNTED), CheckIn.service_day >= date(year, 1, 1),
+            CheckIn.service_day <= date(year, 12, 31))).one()
+    return CommunityStatus(session.get(Station, row.station_id), row.registered_at, int(minutes))
+
+
+def member_name(session: Session, *, member_id: int) -> str:
+    """A member's name (for the kiosk's answer to staff)."""
+    with unscoped(session):
+        member = session.get(Member, member_id)
+    return member.name if member else ""
+
+
+def reprint_poster(session: Session, principal, *, station_id: int) -> Station:
+    """A new poster version: every poster printed before stops working."""
+    begin_write(session)
+    station = kiosk_station(session, principal, station_id=station_id)
+    station.poster_version += 1
+    session.add(station)
+    session.commit()
+    return station
+

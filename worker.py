@@ -1,0 +1,41 @@
+"""The background worker (huey): periodic jobs that call the same services as the web app.
+
+Run it with `huey_consumer worker.huey` (the Procfile's worker). The queue lives in Redis when
+REDIS_URL is set, else in an SQLite file in instance/. This module and the WSGI entry are the
+only ones that build an app at import.
+"""
+import logging
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+from app import create_app
+from config import INSTANCE_DIR, Config
+
+log = logging.getLogger(__name__)
+
+
+def make_huey(config: Config):
+    """The queue for this deployment."""
+    if config.REDIS_URL:
+        return RedisHuey("servicecircle", url=config.REDIS_URL, immediate=config.HUEY_IMMEDIATE)
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("servicecircle", filename=str(INSTANCE_DIR / "huey.db"), immediate=config.HUEY_IMMEDIATE)
+
+
+config = Config()
+app = create_app(config)
+huey = make_huey(config)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def close_forgotten_checkouts() -> int:
+    """Close check-ins whose member forgot to check out (activity end, closing time or 8 hours)."""
+    from models.db import get_session, unscoped
+    from services.checkin import close_stale
+
+    with app.app_context():
+        session = get_session()
+        with unscoped(session):
+            closed = close_stale(session)
+    log.info("closed %s forgotten check-outs", closed)
+    return closed
