@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "blueprints.checkin",
     "blueprints.study",
     "blueprints.notices",
+    "blueprints.stations",
 )
 
 # Endpoints a member who must set a new password may still reach.

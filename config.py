@@ -31,6 +31,20 @@ def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'servicecircle.db'}"
 
 
+# Tile hosts each map provider needs in the CSP's img-src.
+TILE_HOSTS = {
+    "local": [],
+    "osm": ["https://tile.openstreetmap.org"],
+    "tianditu": ["https://*.tianditu.gov.cn"],
+    "amap": ["https://*.is.autonavi.com"],
+}
+
+
+def tile_hosts(provider: str) -> list[str]:
+    """The image hosts of a tile provider (none for the local stand-in tiles)."""
+    return list(TILE_HOSTS.get(provider, []))
+
+
 class Config:
     """Production defaults; every value can come from the environment."""
 
@@ -83,6 +97,13 @@ class Config:
         self.CHECKIN_DAILY_CAP_HOURS = float(os.environ.get("CHECKIN_DAILY_CAP_HOURS", "8"))
         self.CHECKIN_MAX_OPEN_HOURS = float(os.environ.get("CHECKIN_MAX_OPEN_HOURS", "8"))
         self.CHECKIN_PDF_FONT = os.environ.get("CHECKIN_PDF_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+        # geo (issue 4): map tiles, and a routing engine for walking times (optional)
+        self.TILE_PROVIDER = os.environ.get("TILE_PROVIDER") or ("local" if self.DEMO_MODE else "osm")
+        self.TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
+        self.CSP_IMG_HOSTS = tile_hosts(self.TILE_PROVIDER)
+        self.ROUTING_URL = os.environ.get("ROUTING_URL") or None
+        self.ROUTING_ENGINE = os.environ.get("ROUTING_ENGINE", "osrm")  # osrm | valhalla
+        self.ROUTING_TIMEOUT = float(os.environ.get("ROUTING_TIMEOUT", "1.5"))
 
 
 class TestConfig(Config):
@@ -102,3 +123,6 @@ class TestConfig(Config):
         self.ARGON2_MEMORY_KIB = 1024
         self.HUEY_IMMEDIATE = True
         self.DEMO_MODE = True
+        self.TILE_PROVIDER = "local"  # tests never reach outside tile servers
+        self.CSP_IMG_HOSTS = []
+        self.ROUTING_URL = None

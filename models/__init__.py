@@ -12,3 +12,4 @@ from models.checkin import (  # noqa: F401
     Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus, CheckoutMethod,
     CommunityRegistration,
 )
+from models.geo import LocationConsent  # noqa: F401

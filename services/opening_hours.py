@@ -1,68 +1,200 @@
-"""Opening hours as stations write them: "24/7", "09:00-18:00", "Mo-Fr 09:00-18:00; Sa 09:00-12:00",
-"周一至周五 9:00-18:00". Text we cannot read counts as always open (never block a check-in on a typo)."""
+"""Opening hours in the OpenStreetMap syntax most stations need: "24/7", "Mo-Fr 09:00-18:00;
+Sa 09:00-12:00", "09:00-12:00,14:00-18:00", "Su off", "20:00-02:00" (past midnight); and the
+Chinese way of writing them ("周一至周五 9:00-18:00；周六 9:00-12:00", "每天 8:30～20:30", "24小时"),
+read by first rewriting it into the OSM form.
+
+Stand-in written on the geo branch because the shared module was not on main yet, with the
+announced interface: parse(text) -> OpeningHours (is_open, closes_at, opens_at, is_24_7), and
+OpeningHoursError for text it cannot read. The lead keeps one copy at merge.
+
+Rules are read left to right; a later rule replaces earlier ones for the days it names (as in
+OSM). Times are local: pass aware datetimes in the station's time zone.
+"""
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-DAYS_EN = {"mo": 0, "tu": 1, "we": 2, "th": 3, "fr": 4, "sa": 5, "su": 6}
-DAYS_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-TIME_RANGE = re.compile(r"(\d{1,2})[:：](\d{2})\s*[-–~至到]\s*(\d{1,2})[:：](\d{2})")
+DAYS = {"mo": 0, "tu": 1, "we": 2, "th": 3, "fr": 4, "sa": 5, "su": 6}
+_DAY_RE = re.compile(r"^(mo|tu|we|th|fr|sa|su)(?:-(mo|tu|we|th|fr|sa|su))?$", re.I)
+_SPAN_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+WEEK_MIN = 7 * 24 * 60
 
 
-def _day_set(text: str) -> set[int] | None:
-    """The weekdays a rule names (None: every day)."""
-    text = text.strip().lower()
-    if not text:
+class OpeningHoursError(ValueError):
+    """The text is not opening hours this module can read."""
+
+
+class OpeningHours:
+    """A weekly schedule: open intervals in minutes from Monday 00:00 (may wrap past Sunday)."""
+
+    def __init__(self, spans: list[tuple[int, int]], text: str):
+        self.text = text
+        self.spans = _merge(spans)
+        self.is_24_7 = self.spans == [(0, WEEK_MIN)]
+
+    def _monday(self, at: datetime) -> tuple[datetime, float]:
+        """Monday 00:00 of `at`'s week, and the minutes since then."""
+        minute = at.weekday() * 1440 + at.hour * 60 + at.minute + (at.second + at.microsecond / 1e6) / 60
+        monday = at.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=at.weekday())
+        return monday, minute
+
+    def _span_at(self, minute: float) -> tuple[int, int] | None:
+        for a, b in self.spans:
+            if a <= minute < b:
+                return a, b
         return None
-    days: set[int] = set()
-    for m in re.finditer(r"(mo|tu|we|th|fr|sa|su)(?:\s*-\s*(mo|tu|we|th|fr|sa|su))?", text):
-        a, b = DAYS_EN[m.group(1)], DAYS_EN[m.group(2) or m.group(1)]
-        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
-    for m in re.finditer(r"(?:周|星期)([一二三四五六日天])(?:\s*(?:至|到|-|—|~)\s*(?:周|星期)?([一二三四五六日天]))?", text):
-        a, b = DAYS_ZH[m.group(1)], DAYS_ZH[m.group(2) or m.group(1)]
-        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
-    if "每天" in text or "daily" in text:
-        return None
-    return days or None
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether the place is open at that local moment."""
+        return self.is_24_7 or self._span_at(self._monday(at)[1]) is not None
+
+    def closes_at(self, at: datetime) -> datetime | None:
+        """When the current opening ends (None when closed now, or open around the clock)."""
+        if self.is_24_7:
+            return None
+        monday, minute = self._monday(at)
+        span = self._span_at(minute)
+        if span is None:
+            return None
+        end = span[1]
+        if end == WEEK_MIN and self.spans[0][0] == 0:  # open on through Sunday midnight
+            end = WEEK_MIN + self.spans[0][1]
+        return monday + timedelta(minutes=end)
+
+    def opens_at(self, at: datetime) -> datetime | None:
+        """When it next opens after `at` (None when open now or never open)."""
+        if self.is_24_7 or not self.spans:
+            return None
+        monday, minute = self._monday(at)
+        if self._span_at(minute) is not None:
+            return None
+        for a, _ in self.spans:
+            if a > minute:
+                return monday + timedelta(minutes=a)
+        return monday + timedelta(minutes=WEEK_MIN + self.spans[0][0])
 
 
-def parse(text: str | None) -> list[tuple[set[int] | None, time, time]] | None:
-    """Rules as (weekdays or None, opens, closes); None when the station is always open or unreadable."""
-    text = (text or "").strip()
-    if not text or text.lower() in {"24/7", "24h", "24小时", "全天", "全天候"} or "24小时" in text:
-        return None
-    rules = []
-    for part in re.split(r"[;；\n]", text):
-        ranges = list(TIME_RANGE.finditer(part))
-        if not ranges:
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, joined intervals within one week (an interval past Sunday midnight wraps to Monday)."""
+    flat = []
+    for a, b in spans:
+        if b > WEEK_MIN:
+            flat += [(a, WEEK_MIN), (0, b - WEEK_MIN)]
+        else:
+            flat.append((a, b))
+    flat.sort()
+    merged: list[list[int]] = []
+    for a, b in flat:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [tuple(m) for m in merged]
+
+
+def _days(text: str) -> list[int]:
+    days: list[int] = []
+    for part in text.split(","):
+        m = _DAY_RE.match(part.strip())
+        if not m:
+            raise OpeningHoursError(f"unknown day {part.strip()!r}")
+        a = DAYS[m.group(1).lower()]
+        b = DAYS[(m.group(2) or m.group(1)).lower()]
+        days += list(range(a, b + 1)) if a <= b else [*range(a, 7), *range(0, b + 1)]
+    return days
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    out = []
+    for part in text.split(","):
+        m = _SPAN_RE.match(part.strip())
+        if not m:
+            raise OpeningHoursError(f"unknown time range {part.strip()!r} (use HH:MM-HH:MM)")
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
+            raise OpeningHoursError(f"no such time in {part.strip()!r}")
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if end == start:
+            raise OpeningHoursError(f"empty time range {part.strip()!r}")
+        if end < start:
+            end += 1440  # past midnight
+        out.append((start, end))
+    return out
+
+
+_ZH_DAYS = {"一": "Mo", "二": "Tu", "三": "We", "四": "Th", "五": "Fr", "六": "Sa", "日": "Su", "天": "Su"}
+_ZH_DAY_RE = re.compile(r"(?:周|星期)([一二三四五六日天])(?:\s*(?:至|到|-|—|–|~|～)\s*(?:周|星期)?([一二三四五六日天]))?")
+_ALWAYS = {"24/7", "24h", "24小时", "24 小时", "全天", "全天候", "24小时开放", "全天开放"}
+
+
+def _from_chinese(text: str) -> str:
+    """Rewrite Chinese day names, punctuation and separators into the OSM form."""
+    text = text.replace("：", ":").replace("；", ";").replace("，", ",").replace("、", ",")
+    text = text.replace("每天", "Mo-Su ").replace("每日", "Mo-Su ")
+    text = _ZH_DAY_RE.sub(lambda m: _ZH_DAYS[m.group(1)] + ("-" + _ZH_DAYS[m.group(2)] if m.group(2) else "") + " ",
+                          text)
+    text = re.sub(r"(\d)\s*(?:至|到|—|–|~|～)\s*(\d)", r"\1-\2", text)  # time ranges
+    text = re.sub(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})", r"\1-\2", text)
+    text = re.sub(r"\b(Mo|Tu|We|Th|Fr|Sa|Su)\s*,\s*(?=(?:Mo|Tu|We|Th|Fr|Sa|Su)\b)", r"\1,", text)  # day lists
+    text = re.sub(r"(?<=\d|f)\s*,\s*(?=(?:Mo|Tu|We|Th|Fr|Sa|Su)\b)", "; ", text)  # a comma before a day: a new rule
+    return text.replace("休息", "off").replace("闭馆", "off")
+
+
+def parse(text: str) -> OpeningHours:
+    """Read opening hours, or raise OpeningHoursError saying what is wrong."""
+    source = " ".join((text or "").split())
+    if not source:
+        raise OpeningHoursError("empty")
+    if source.lower() in _ALWAYS or "24小时" in source.replace(" ", ""):
+        return OpeningHours([(0, WEEK_MIN)], source)
+    if re.search(r"[\u4e00-\u9fff：；，～]", source):
+        source = " ".join(_from_chinese(source).split())
+    week: dict[int, list[tuple[int, int]]] = {}
+    for rule in source.split(";"):
+        rule = rule.strip()
+        if not rule:
             continue
-        days = _day_set(part[:ranges[0].start()])
-        for m in ranges:
-            h1, m1, h2, m2 = (int(x) for x in m.groups())
-            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59:
-                continue
-            opens = time(min(h1, 23), m1)
-            closes = time(23, 59, 59) if h2 == 24 else time(h2, m2)
-            rules.append((days, opens, closes))
-    return rules or None
+        head, _, rest = rule.partition(" ")
+        if head[:1].isdigit():
+            days, times = list(range(7)), rule
+        else:
+            days, times = _days(head), rest.strip()
+        if not times:
+            raise OpeningHoursError(f"no times in {rule!r}")
+        spans = [] if times.lower() == "off" else _spans(times)
+        for day in days:
+            week[day] = [(day * 1440 + a, day * 1440 + b) for a, b in spans]
+    if not week:
+        raise OpeningHoursError("no rules")
+    return OpeningHours([s for spans in week.values() for s in spans], source)
+
+
+# -- the check-in branch's text-level helpers, over the same parser ---------------------------
+# services/checkin.py (issue 3) calls is_open(text, local, grace) and closes_after(text, local,
+# grace); text that is 24/7 or unreadable counts as always open there (a typo never blocks a
+# check-in), while imports refuse unreadable text through parse().
+
+def _lenient(text: str | None) -> OpeningHours | None:
+    """The schedule, or None when it is 24/7 or cannot be read."""
+    try:
+        hours = parse(text or "")
+    except OpeningHoursError:
+        return None
+    return None if hours.is_24_7 else hours
 
 
 def interval_at(text: str | None, local: datetime, grace: timedelta = timedelta(0)):
-    """The (opens, closes) local datetimes of the opening interval around `local`, widened by grace.
+    """The (opens, closes) datetimes of the interval around `local`, widened by grace either side.
 
-    Returns ("always", None) when always open, None when closed at that moment.
+    ("always", None) when always open (or unreadable), None when closed at that moment.
     """
-    rules = parse(text)
-    if rules is None:
+    hours = _lenient(text)
+    if hours is None:
         return ("always", None)
-    for days, opens, closes in rules:
-        for day_offset in (0, -1):  # an interval past midnight belongs to the day before
-            day = (local + timedelta(days=day_offset)).date()
-            if days is not None and day.weekday() not in days:
-                continue
-            start = datetime.combine(day, opens, tzinfo=local.tzinfo)
-            end = datetime.combine(day, closes, tzinfo=local.tzinfo)
-            if end <= start:
-                end += timedelta(days=1)
+    monday, _ = hours._monday(local)
+    for week in (-1, 0, 1):
+        base = monday + timedelta(days=7 * week)
+        for a, b in hours.spans:
+            start, end = base + timedelta(minutes=a), base + timedelta(minutes=b)
             if start - grace <= local <= end + grace:
                 return (start, end)
     return None

@@ -3,7 +3,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from blueprints.web import db, render
-from services import checkin, home, study
+from services import checkin, home, stations, study
 
 bp = Blueprint("home", __name__)
 
@@ -16,4 +16,5 @@ def index():
     led = home.led_summaries(db(), current_user) if current_user.is_secretary else []
     return render("home/index.html", branch=branch, group=group, led=led,
                   checkin_card=checkin.today_card(db(), current_user),
-                  study_card=study.home_card(db(), current_user))
+                  study_card=study.home_card(db(), current_user),
+                  stations_card=stations.home_card(db(), current_user))

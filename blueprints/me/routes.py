@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from blueprints.auth.forms import LanguageForm
 from blueprints.web import db, render
-from services import home, orgs
+from services import home, orgs, stations
 from models import Member
 from models.db import unscoped
 
@@ -21,4 +21,5 @@ def index():
     branch, group = home.my_units(session, current_user)
     history = orgs.membership_history(session, member_id=current_user.id)
     return render("me/index.html", member=member, branch=branch, group=group, history=history,
-                  language_form=LanguageForm(), next_url=request.path)
+                  language_form=LanguageForm(), next_url=request.path,
+                  location_consent=stations.consent_of(session, member_id=current_user.id))

@@ -1,0 +1,41 @@
+"""Forms of the 地图 tab."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class FilterForm(FlaskForm):
+    """How to choose stations without a position (district, search) and the list's filters."""
+
+    class Meta:
+        csrf = False  # read-only GET form; the position-based list posts with the page's CSRF token
+
+    q = StringField(_l("Station name or address"), validators=[Optional(), Length(max=60)],
+                    render_kw={"type": "search", "autocomplete": "off", "enterkeyhint": "search"})
+    district = SelectField(_l("District"), validators=[Optional()])
+    open_now = BooleanField(_l("Open now"))
+    all_day = BooleanField(_l("24 hours"))
+    service = SelectField(_l("Service"), validators=[Optional()])
+
+
+class ConsentForm(FlaskForm):
+    """The separate consent to use the member's location (the box starts unticked)."""
+
+    agree = BooleanField(_l("I agree that ServiceCircle uses my current location on this phone to find nearby "
+                            "stations. It is not stored."),
+                         validators=[DataRequired(_l("Tick the box to agree, or go back and choose a district."))])
+
+
+class ButtonForm(FlaskForm):
+    """A button that posts (CSRF only)."""
+
+
+class ImportForm(FlaskForm):
+    """An administrator's upload of a station file."""
+
+    file = FileField(_l("Station file (CSV or GeoJSON)"))
+    crs = SelectField(_l("Coordinate system"), choices=[("wgs84", _l("WGS-84 (GPS)")),
+                                                      ("gcj02", _l("GCJ-02 (AMap, Tencent)"))],
+                      validators=[DataRequired()])
