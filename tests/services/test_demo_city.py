@@ -115,9 +115,9 @@ def test_fields_are_well_formed(stations):
 def test_deterministic_and_fast():
     """Does the same seed give the same city, another seed another, each in well under 2 s?"""
     demo_city.load_districts()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not fail it
     first = demo_city.generate_stations(seed=7)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert first == demo_city.generate_stations(seed=7)
     assert first != demo_city.generate_stations(seed=8)
 
@@ -154,7 +154,7 @@ def test_org_tree_shape(tree):
 
 
 def test_members_are_plausible(tree):
-    """Do members have Chinese names, unique valid mobiles (none of the demo accounts'), dates 1975-2025, ~5 % probationary?"""
+    """Do members have Chinese names, unique valid mobiles (not the demo accounts'), dates 1975-2025, 5 % probationary?"""
     members = tree["members"]
     mobiles = [m["mobile"] for m in members]
     assert len(set(mobiles)) == len(mobiles)

@@ -210,10 +210,10 @@ def test_is_open_is_cheap():
     """Are 100,000 is_open calls well under a second (hundreds of stations per request)?"""
     hours = parse("Mo-Fr 09:00-12:00,14:00-18:00; Sa 09:00-12:00")
     moment = at(2, "15:00")
-    started = clock.perf_counter()
+    started = clock.process_time()  # CPU time: a busy machine does not fail it
     for _ in range(100_000):
         hours.is_open(moment)
-    assert clock.perf_counter() - started < 1.0
+    assert clock.process_time() - started < 1.0
 
 
 # -- properties against a minute-by-minute model ---------------------------------------------------
