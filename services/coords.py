@@ -1,8 +1,7 @@
 """Coordinate systems of Chinese maps: WGS-84 (GPS, browsers), GCJ-02 (AMap, Tencent), BD-09 (Baidu).
 
-Stand-in written on the geo branch because the shared module was not on main yet: same names as
-announced (transforms and in_china); the lead keeps one copy at merge. All functions take and
-return (lat, lon) in degrees. GCJ-02's published forward formula is applied only inside China's
+Written on the geo branch (no shared module had landed on main): transforms and in_china, all
+taking and returning (lat, lon) in degrees. GCJ-02's published forward formula is applied only inside China's
 bounding box (elsewhere the systems agree); the inverse iterates to well under a metre.
 """
 import math

@@ -3,9 +3,9 @@ Sa 09:00-12:00", "09:00-12:00,14:00-18:00", "Su off", "20:00-02:00" (past midnig
 Chinese way of writing them ("周一至周五 9:00-18:00；周六 9:00-12:00", "每天 8:30～20:30", "24小时"),
 read by first rewriting it into the OSM form.
 
-Stand-in written on the geo branch because the shared module was not on main yet, with the
-announced interface: parse(text) -> OpeningHours (is_open, closes_at, opens_at, is_24_7), and
-OpeningHoursError for text it cannot read. The lead keeps one copy at merge.
+parse(text) -> OpeningHours (is_open, closes_at, opens_at, is_24_7), or OpeningHoursError for text it
+cannot read: imports refuse such text. The check-in feature's lenient helpers (is_open,
+closes_after, interval_at on the text, unreadable = always open) sit at the end, over the same parser.
 
 Rules are read left to right; a later rule replaces earlier ones for the days it names (as in
 OSM). Times are local: pass aware datetimes in the station's time zone.
