@@ -48,17 +48,41 @@ def test_kiosk_shows_a_code_that_turns(fast_server, browser, shot):
 
 
 @pytest.fixture
+def slow_server(tmp_path):
+    """A live server whose code turns every 30 s: on a busy test machine, launching a camera, decoding and
+    loading pages can take longer than one 15-second step (the 15-second window is tested in the services)."""
+    server = LiveServer(tmp_path, CHECKIN_STEP_SECONDS=30)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slow_factory(slow_server):
+    with Session(slow_server.engine, expire_on_commit=False) as s:
+        s.info["org_scope"] = ALL_ORGS
+        yield Factory(slow_server.app, s)
+
+
+@pytest.fixture
 def camera_browser(browser, tmp_path):
-    """A second Chromium whose camera plays a Y4M file, written by the test before the camera opens."""
-    video = tmp_path / "camera.y4m"
-    write_qr_video(video, "placeholder")
-    instance = browser.browser_type.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                              f"--use-file-for-fake-video-capture={video}"])
-    instance.video_path = video
-    yield instance
-    instance.close()
+    """Launches a second Chromium whose camera plays a Y4M video of the given text (one per test).
+
+    The video is written before the launch: Chromium may read the file when it starts.
+    """
+    launched = []
+
+    def launch(text: str):
+        video = write_qr_video(tmp_path / "camera.y4m", text)
+        instance = browser.browser_type.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                                  f"--use-file-for-fake-video-capture={video}"])
+        launched.append(instance)
+        return instance
+
+    yield launch
+    for instance in launched:
+        instance.close()
 
 
 def _staff_and_member(live_factory, **station):
@@ -74,10 +98,12 @@ def _kiosk_url(page, live_server, staff, station) -> str:
     return page.locator("#kiosk_code").get_attribute("data-url")
 
 
-def test_scan_kiosk_code_with_the_apps_scanner(live_server, live_factory, page, camera_browser, shot):
+def test_scan_kiosk_code_with_the_apps_scanner(slow_server, slow_factory, page, camera_browser, shot):
     """Does a member scan the kiosk's code with the app's scanner (fake camera) and get checked in?"""
+    live_server, live_factory = slow_server, slow_factory
     station, staff, member = _staff_and_member(live_factory)
-    ctx = phone_context(camera_browser)
+    url = _kiosk_url(page, live_server, staff, station)
+    ctx = phone_context(camera_browser(url))
     ctx.grant_permissions(["camera"], origin=live_server.url)
     phone = ctx.new_page()
     errors = []
@@ -85,10 +111,8 @@ def test_scan_kiosk_code_with_the_apps_scanner(live_server, live_factory, page, 
     sign_in(phone, live_server.url, member.phone, PASSWORD)
     phone.goto(live_server.url + "/checkin/")
     shot(phone, "checkin-tab")
-    url = _kiosk_url(page, live_server, staff, station)
-    write_qr_video(camera_browser.video_path, url)
     phone.get_by_role("button", name="扫码").click()
-    phone.wait_for_url("**/checkin/records/*", timeout=20000)
+    phone.wait_for_url("**/checkin/records/*", timeout=40000)
     assert phone.get_by_text("已签到").first.is_visible()
     assert phone.locator(".checkin-timer").is_visible()
     shot(phone, "checked-in")
@@ -127,20 +151,20 @@ def test_poster_code_with_fake_geolocation(live_server, live_factory, browser, s
     ctx.close()
 
 
-def test_offline_scan_syncs_exactly_once(live_server, live_factory, page, camera_browser, shot):
+def test_offline_scan_syncs_exactly_once(slow_server, slow_factory, page, camera_browser, shot):
     """Scanned offline, is the check-in kept as 待同步 and sent once when the network returns?"""
+    live_server, live_factory = slow_server, slow_factory
     station, staff, member = _staff_and_member(live_factory)
-    ctx = phone_context(camera_browser)
+    url = _kiosk_url(page, live_server, staff, station)
+    ctx = phone_context(camera_browser(url))
     ctx.grant_permissions(["camera"], origin=live_server.url)
     phone = ctx.new_page()
     sign_in(phone, live_server.url, member.phone, PASSWORD)
     phone.goto(live_server.url + "/checkin/")
-    url = _kiosk_url(page, live_server, staff, station)
-    write_qr_video(camera_browser.video_path, url)
     ctx.set_offline(True)
     phone.get_by_role("button", name="扫码").click()
     entry = phone.locator("[data-offline-list] li")
-    entry.first.wait_for(timeout=20000)
+    entry.first.wait_for(timeout=40000)
     assert phone.get_by_text("待同步").first.is_visible()
     shot(phone, "offline-pending")
     assert records(live_server) == []

@@ -1,5 +1,8 @@
-"""The demo city's generated stations and the seed."""
+"""The demo city: district outlines, generated stations and org tree, and the seed that loads them."""
+import re
+import time
 from collections import Counter
+from datetime import date
 
 import pytest
 from sqlalchemy import func
@@ -8,6 +11,9 @@ from sqlmodel import select
 from models import District, Member, OrgUnit, Role, Station
 from services import accounts, demo_city
 from services.demo import ADMIN_PHONE, DEMO_PASSWORD, MEMBER_PHONE, SECRETARY_PHONE, seed_demo
+from services.opening_hours import parse
+
+AREAS = {"futian", "luohu", "yantian", "nanshan", "baoan", "longgang", "longhua", "pingshan", "guangming", "dapeng"}
 
 
 @pytest.fixture(scope="module")
@@ -15,28 +21,163 @@ def stations():
     return demo_city.generate_stations()
 
 
-def test_counts_and_unique_codes(stations):
-    """Are there 2,300 stations with unique codes in all ten areas, about 512 of them 24-hour?"""
+@pytest.fixture(scope="module")
+def tree():
+    return demo_city.generate_org_tree()
+
+
+# -- outlines --------------------------------------------------------------------------------------
+
+def test_ten_areas_with_outlines():
+    """Does the data file have an outline for each of the ten areas, named in Chinese, of plausible size?"""
+    shapes = demo_city.load_districts()
+    assert set(shapes) == AREAS == {d["code"] for d in demo_city.DISTRICTS}
+    assert {s.name for s in shapes.values()} == {d["name"] for d in demo_city.DISTRICTS}
+    area = {code: s.area_km2() for code, s in shapes.items()}
+    assert 60 < area["futian"] < 100 and 120 < area["guangming"] < 180 and 300 < area["baoan"] < 480
+    assert 113.7 < shapes["baoan"].bbox[0] and shapes["dapeng"].bbox[2] < 114.7
+
+
+@pytest.mark.parametrize("lat, lon, code", [
+    (22.5431, 114.0579, "futian"),     # 市民中心
+    (22.5405, 114.1183, "luohu"),      # 罗湖口岸 area
+    (22.5356, 113.9305, "nanshan"),    # 南山区政府
+    (22.5550, 113.8830, "baoan"),      # 宝安中心区
+    (22.7480, 113.9360, "guangming"),  # 光明中心区
+    (22.7200, 114.2450, "longgang"),   # 龙岗中心城
+    (22.6970, 114.0450, "longhua"),
+    (22.7080, 114.3450, "pingshan"),
+    (22.5880, 114.4750, "dapeng"),     # 大鹏街道
+    (22.5590, 114.2370, "yantian"),
+    (22.4700, 113.9500, None),         # Shenzhen Bay
+    (22.3000, 114.1700, None),         # Hong Kong
+])
+def test_district_of(lat, lon, code):
+    """Are landmarks in the right area, and the bay and Hong Kong in none?"""
+    assert demo_city.district_of(lat, lon) == code
+
+
+# -- stations --------------------------------------------------------------------------------------
+
+def test_counts_kinds_and_unique_codes(stations):
+    """Are there 2,300 stations with unique codes, names and phones, 1 + 10 district + 74 street centres?"""
     assert len(stations) == 2300
-    assert len({s["code"] for s in stations}) == 2300
-    assert set(Counter(s["district"] for s in stations)) == {d["code"] for d in demo_city.DISTRICTS}
-    assert 450 <= sum(s["opening_hours"] == "24/7" for s in stations) <= 580
+    for key in ("code", "name", "phone"):
+        assert len({s[key] for s in stations}) == 2300, key
+    assert set(Counter(s["district"] for s in stations)) == AREAS
+    centres = [s for s in stations if s["kind"] == "center"]
+    assert len(centres) == 1 + 10 + 74
+    assert stations[0]["name"] == "深圳市党群服务中心" and stations[0]["code"] == "ft-0001"
+    assert sum(s["name"].endswith("街道党群服务中心") for s in centres) == 74
+    assert {s["kind"] for s in stations} == {"center", "station", "other"}
+    assert all(re.fullmatch(r"[a-z]{2,3}-\d{4}", s["code"]) for s in stations)
+
+
+def test_exactly_512_are_24_7(stations):
+    """Do 512 of the 2,300 stations (the press figure) open around the clock, each with a rest stop?"""
+    all_day = [s for s in stations if s["opening_hours"] == "24/7"]
+    assert len(all_day) == 512
+    assert all("rest" in s["services"] for s in all_day)
 
 
 def test_every_station_is_inside_its_district(stations):
-    """Does every station sit inside its own district's outline?"""
-    assert all(demo_city.district_of(s["lat"], s["lon"]) == s["district"] for s in stations)
+    """Does every station sit strictly inside its own area's outline, and in no other?"""
+    shapes = demo_city.load_districts()
+    for s in stations:
+        assert shapes[s["district"]].contains(s["lat"], s["lon"]), s
+        assert demo_city.district_of(s["lat"], s["lon"]) == s["district"], s
 
 
-def test_deterministic():
-    """Does the same seed give the same city?"""
-    assert demo_city.generate_stations(seed=7, count=50) == demo_city.generate_stations(seed=7, count=50)
+def test_denser_in_the_centre(stations):
+    """Are stations denser per km² in 福田, 罗湖 and 南山 than in 宝安, and sparse in 大鹏?"""
+    shapes = demo_city.load_districts()
+    count = Counter(s["district"] for s in stations)
+    density = {code: count[code] / shapes[code].area_km2() for code in AREAS}
+    assert min(density["futian"], density["luohu"], density["nanshan"]) > density["baoan"]
+    assert density["dapeng"] == min(density.values())
 
 
-def test_sea_is_no_district():
-    """Is a point in Shenzhen Bay in no district?"""
-    assert demo_city.district_of(22.47, 113.95) is None
+def test_fields_are_well_formed(stations):
+    """Do opening hours parse, phones look like Shenzhen landlines, services come from the vocabulary?"""
+    codes = set(demo_city.SERVICE_CODES)
+    for s in stations:
+        parse(s["opening_hours"])
+        assert re.fullmatch(r"0755-[2-8]\d{7}", s["phone"])
+        assert s["services"] and set(s["services"]) <= codes and len(set(s["services"])) == len(s["services"])
+        assert s["geofence_radius_m"] in (100, 150)
+        assert s["address"].startswith("深圳市" + demo_city._BY_CODE[s["district"]]["name"])
+        assert round(s["lat"], 6) == s["lat"] and round(s["lon"], 6) == s["lon"]
+        assert len(s["name"]) <= 120 and len(s["address"]) <= 200
+    assert len({s["opening_hours"] for s in stations}) > 10
+    assert {s["code"] for s in demo_city.SERVICES} == codes and all(s["zh"] and s["en"] for s in demo_city.SERVICES)
 
+
+def test_deterministic_and_fast():
+    """Does the same seed give the same city, another seed another, each in well under 2 s?"""
+    demo_city.load_districts()
+    started = time.perf_counter()
+    first = demo_city.generate_stations(seed=7)
+    assert time.perf_counter() - started < 2.0
+    assert first == demo_city.generate_stations(seed=7)
+    assert first != demo_city.generate_stations(seed=8)
+
+
+@pytest.mark.parametrize("count", [0, 1, 50, 120])
+def test_small_counts(count):
+    """Does a small city give exactly `count` stations, the city centre first?"""
+    small = demo_city.generate_stations(count=count)
+    assert len(small) == count
+    if count:
+        assert small[0]["name"] == "深圳市党群服务中心"
+
+
+# -- org tree --------------------------------------------------------------------------------------
+
+def test_org_tree_shape(tree):
+    """Is there one committee over a few general branches, 40 branches of 2-4 groups, 1,000 members?"""
+    committee = tree["committee"]
+    assert committee["name"].startswith("中共深圳市") and committee["short_name"].endswith("街道党工委")
+    assert 2 <= len(committee["general_branches"]) <= 6
+    branches = [b for _, b in demo_city.iter_branches(tree)]
+    assert len(branches) == 40 and len({b["code"] for b in branches}) == 40
+    assert len({b["name"] for b in branches}) == 40 and all(b["name"].endswith("党支部") for b in branches)
+    assert len(tree["members"]) == 1000
+    members = {m["code"]: m for m in tree["members"]}
+    for b in branches:
+        assert 2 <= len(b["groups"]) <= 4
+        assert members[b["secretary"]]["role"] == "secretary" and members[b["secretary"]]["branch"] == b["code"]
+        assert 2 <= len(b["committee"]) <= 4 and b["secretary"] not in b["committee"]
+        assert all(members[c]["role"] == "committee" and members[c]["status"] == "full" for c in b["committee"])
+        in_groups = [c for g in b["groups"] for c in g["members"]]
+        assert sorted(in_groups) == sorted(m["code"] for m in tree["members"] if m["branch"] == b["code"])
+        assert all(g["leader"] in g["members"] for g in b["groups"])
+
+
+def test_members_are_plausible(tree):
+    """Do members have Chinese names, unique valid mobiles (none of the demo accounts'), dates 1975-2025, ~5 % probationary?"""
+    members = tree["members"]
+    mobiles = [m["mobile"] for m in members]
+    assert len(set(mobiles)) == len(mobiles)
+    assert all(re.fullmatch(r"1[3-9]\d{9}", n) for n in mobiles)
+    assert not {"13800000000", "13800000001", "13800000002"} & set(mobiles)
+    assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", m["name"]) for m in members)
+    assert all(date(1975, 1, 1) <= m["joined"] <= date(2025, 12, 31) for m in members)
+    assert all((m["joined"] - m["born"]).days >= 18 * 365 for m in members)
+    status = Counter(m["status"] for m in members)
+    assert status["probationary"] == 50 and status["full"] == 950
+    assert all(m["role"] == "member" for m in members if m["status"] == "probationary")
+    assert {m["home_district"] for m in members} <= AREAS
+    assert Counter(m["gender"] for m in members).keys() == {"male", "female"}
+
+
+def test_org_tree_deterministic_and_scales():
+    """Does the same seed give the same tree, and do other sizes come out exact?"""
+    assert demo_city.generate_org_tree(seed=3) == demo_city.generate_org_tree(seed=3)
+    small = demo_city.generate_org_tree(seed=3, branches=4, members=60)
+    assert len(small["members"]) == 60 and len(list(demo_city.iter_branches(small))) == 4
+
+
+# -- the seed (services/demo.py) -------------------------------------------------------------------
 
 def test_seed_is_idempotent_and_demo_accounts_sign_in(ctx, session):
     """Does the seed build the city once, with the three demo accounts signing in with the demo password?"""
