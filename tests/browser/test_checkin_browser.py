@@ -111,8 +111,15 @@ def test_scan_kiosk_code_with_the_apps_scanner(slow_server, slow_factory, page, 
     sign_in(phone, live_server.url, member.phone, PASSWORD)
     phone.goto(live_server.url + "/checkin/")
     shot(phone, "checkin-tab")
+    logs = []
+    phone.on("console", lambda m: logs.append(m.text))
     phone.get_by_role("button", name="扫码").click()
-    phone.wait_for_url("**/checkin/records/*", timeout=40000)
+    try:
+        phone.wait_for_url("**/checkin/records/*", timeout=40000)
+    except Exception:
+        shot(phone, "scan-failed")
+        raise AssertionError(f"no check-in: at {phone.url}, "
+                             f"status {phone.locator('[data-scan-status]').all_inner_texts()}, console {logs[-5:]}")
     assert phone.get_by_text("已签到").first.is_visible()
     assert phone.locator(".checkin-timer").is_visible()
     shot(phone, "checked-in")

@@ -4,11 +4,15 @@ from pathlib import Path
 import segno
 
 
-def qr_frame(data: str, width: int = 640, height: int = 480, border: int = 4) -> bytes:
-    """One grey-scale frame (the luma plane) with the QR code centred, black on white."""
+def qr_frame(data: str, width: int = 640, height: int = 480, border: int = 4, fill: float = 0.6) -> bytes:
+    """One grey-scale frame (the luma plane) with the QR code centred, black on white.
+
+    The code fills `fill` of the frame's height: inside the centre region scanners look at first
+    (qr-scanner scans the middle two thirds), as a member holding the phone up to it would frame it.
+    """
     matrix = [list(row) for row in segno.make(data, error="m", micro=False).matrix]
     n = len(matrix) + 2 * border
-    scale = max(1, min(width, height) * 9 // 10 // n)
+    scale = max(1, int(min(width, height) * fill) // n)
     size = n * scale
     left, top = (width - size) // 2, (height - size) // 2
     rows = []
