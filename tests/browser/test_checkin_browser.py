@@ -17,6 +17,18 @@ def records(server) -> list[CheckIn]:
         return list(s.exec(select(CheckIn)).all())
 
 
+def wait_for_records(server, count: int, timeout: float = 20.0) -> list[CheckIn]:
+    """The check-in records once there are `count` of them (or what there is when time runs out)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    rows = records(server)
+    while len(rows) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+        rows = records(server)
+    return rows
+
+
 @pytest.fixture
 def fast_server(tmp_path):
     """A live server whose kiosk code turns every 5 seconds (to see the polling change it quickly)."""
@@ -254,7 +266,8 @@ def test_code_opened_offline_by_the_camera_app(live_server, live_factory, browse
     phone.locator("[data-offline-list] li").first.wait_for(timeout=10000)
     assert phone.locator("[data-offline-list] li").count() == 1
     context.set_offline(False)
-    phone.goto(live_server.url + "/checkin/")
+    phone.goto(live_server.url + "/checkin/")  # the list starts empty and fills from IndexedDB: wait for the server
+    rows = wait_for_records(live_server, 1)
     phone.wait_for_function("() => document.querySelectorAll('[data-offline-list] li').length === 0", timeout=20000)
     rows = records(live_server)
     assert len(rows) == 1 and rows[0].offline
