@@ -62,3 +62,12 @@ def test_member_search_fragment(client, auth, two_branches):
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="member_list">') and "甲成员" in html
     assert "<html" not in html
+
+
+def test_secretary_home_and_workspace_list_their_branch(client, auth, two_branches):
+    """Do the secretary's home page and workspace both list the branch they lead, with its head count?"""
+    auth.login(two_branches["sec_a"].phone)
+    for path in ("/", "/branch/"):
+        page = client.get(path).get_data(as_text=True)
+        assert "甲支部" in page and "乙支部" not in page
+        assert f'/branch/units/{two_branches["a"].id}' in page and "2 名党员" in page
