@@ -1,10 +1,11 @@
 """The engine, one Session per request on flask.g, and the org scoping rule."""
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterator
 
 from flask import current_app, g
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.util import find_tables
@@ -75,8 +76,18 @@ def begin_write(session: Session) -> None:
 
 
 def set_scope(session: Session, org_ids) -> None:
-    """Declare which org units this session may read: a set of ids, or ALL_ORGS."""
-    session.info[SCOPE_KEY] = org_ids if org_ids == ALL_ORGS else frozenset(org_ids)
+    """Declare which org units this session may read: a set of ids, ALL_ORGS, or a function that
+    returns one, called at the first read that needs it (most requests never do)."""
+    session.info[SCOPE_KEY] = org_ids if org_ids == ALL_ORGS or callable(org_ids) else frozenset(org_ids)
+
+
+def _current_scope(session: Session):
+    """The declared scope, resolving a deferred one (once per session)."""
+    scope = session.info.get(SCOPE_KEY)
+    if callable(scope):
+        set_scope(session, scope())
+        scope = session.info[SCOPE_KEY]
+    return scope
 
 
 @contextmanager
@@ -93,17 +104,45 @@ def unscoped(session: Session) -> Iterator[Session]:
             session.info[SCOPE_KEY] = previous
 
 
-def _scoped_classes(state: ORMExecuteState) -> list[type]:
-    """Every OrgScoped mapped class (the criteria must reach joined and related loads too)."""
-    return [m.class_ for m in default_registry.mappers if issubclass(m.class_, OrgScoped)]
+def core_connection(session: Session) -> Connection:
+    """The session's connection, for a hot Core read that skips the ORM and its scoping hook.
+
+    Pending changes are flushed first, as an ORM read would. Only for tables that are not
+    branch-owned, or under an explicit scope with explicit filters.
+    """
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
+@lru_cache(maxsize=1)
+def _scoped() -> tuple[tuple[type, ...], frozenset]:
+    """Every OrgScoped mapped class and its table (the criteria must reach joined and related loads too)."""
+    classes = tuple(m.class_ for m in default_registry.mappers if issubclass(m.class_, OrgScoped))
+    return classes, frozenset(cls.__table__ for cls in classes)
+
+
+_TOUCHES: dict = {}  # statement cache key -> whether it reads an OrgScoped table
 
 
 def _touches_scoped_table(state: ORMExecuteState) -> bool:
-    """Whether the statement reads any OrgScoped table, in its columns, FROM or joins."""
-    scoped = {cls.__table__ for cls in _scoped_classes(state)}
-    if any(issubclass(m.class_, OrgScoped) for m in state.all_mappers):
-        return True
-    return any(t in scoped for t in find_tables(state.statement, include_joins=True, include_selects=True))
+    """Whether the statement reads any OrgScoped table, in its columns, FROM or joins.
+
+    The answer depends only on the statement's shape, so it is remembered by the cache key
+    SQLAlchemy computes (and memoises) for its compiled-statement cache anyway.
+    """
+    cache_key = state.statement._generate_cache_key()
+    key = cache_key.key if cache_key is not None else None
+    if key is not None and key in _TOUCHES:
+        return _TOUCHES[key]
+    classes, tables = _scoped()
+    touches = any(issubclass(m.class_, OrgScoped) for m in state.all_mappers) or any(
+        t in tables for t in find_tables(state.statement, include_joins=True, include_selects=True))
+    if key is not None:
+        if len(_TOUCHES) > 5000:
+            _TOUCHES.clear()
+        _TOUCHES[key] = touches
+    return touches
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -113,7 +152,7 @@ def _apply_org_scope(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or not _touches_scoped_table(state):
         return
-    scope = state.session.info.get(SCOPE_KEY)
+    scope = _current_scope(state.session)
     if scope is None:
         raise UnscopedQueryError("declare a scope with set_scope() or unscoped() first")
     if scope == ALL_ORGS:
@@ -126,7 +165,7 @@ def _apply_org_scope(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(
         *(
             with_loader_criteria(cls, cls.org_unit_id.in_(ids), include_aliases=True)
-            for cls in _scoped_classes(state)
+            for cls in _scoped()[0]
         )
     )
 

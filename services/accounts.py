@@ -5,11 +5,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from models import Member, Role, RoleName, UserSession, utcnow
-from models.db import begin_write, unscoped
+from models.db import begin_write, core_connection, unscoped
 from services import passwords
 from services.errors import DomainError
 
@@ -141,32 +143,50 @@ def end_all_sessions(session: Session, *, member_id: int, keep_token: str | None
             session.add(row)
 
 
+def _principal_query() -> sa.Select:
+    us, m, r = UserSession.__table__.c, Member.__table__.c, Role.__table__.c
+    return (sa.select(us.id, us.remember, us.last_seen_at, us.expires_at, us.revoked_at, m.id, m.name, m.phone,
+                      m.org_unit_id, m.group_id, m.must_change_password, m.locale, m.is_active,
+                      r.role, r.org_unit_id, r.station_id)
+            .select_from(UserSession.__table__.join(Member.__table__, us.member_id == m.id)
+                         .outerjoin(Role.__table__, r.member_id == m.id))
+            .where(us.token_hash == sa.bindparam("token_hash")))
+
+
+_PRINCIPAL_QUERY = _principal_query()  # built once: every signed-in request runs it
+
+
 def load_principal(session: Session, *, token: str, idle_hours: int) -> Principal | None:
-    """The person behind a session token, or None when it is unknown, revoked or expired."""
+    """The person behind a session token, or None when it is unknown, revoked or expired.
+
+    Every signed-in request pays for this, so it is one Core query (session row, member and
+    roles joined) that skips the ORM and its scoping hook: the row is checked on every request,
+    so a revoked session is refused at once.
+    """
     now = utcnow()
-    row = session.exec(select(UserSession).where(UserSession.token_hash == _token_hash(token))).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    rows = core_connection(session).execute(_PRINCIPAL_QUERY, {"token_hash": _token_hash(token)}).all()
+    if not rows:
         return None
-    with unscoped(session):
-        member = session.get(Member, row.member_id)
-        if member is None or not member.is_active:
-            return None
-        roles = session.exec(select(Role).where(Role.member_id == member.id)).all()
-    if not row.remember and now - row.last_seen_at > timedelta(minutes=5):
+    (row_id, remember, last_seen_at, expires_at, revoked_at, member_id, name, phone, branch_id, group_id,
+     must_change, locale, is_active) = rows[0][:13]
+    if revoked_at is not None or expires_at <= now or not is_active:
+        return None
+    roles = [(role, unit_id, station_id) for *_, role, unit_id, station_id in rows if role is not None]
+    if not remember and now - last_seen_at > timedelta(minutes=5):
         # sliding idle expiry, written at most every five minutes
-        row.last_seen_at = now
-        row.expires_at = now + timedelta(hours=idle_hours)
-        session.add(row)
+        begin_write(session)
+        sessions = UserSession.__table__
+        session.connection().execute(sa.update(sessions).where(sessions.c.id == row_id).values(
+            last_seen_at=now, expires_at=now + timedelta(hours=idle_hours)))
         session.commit()
     return Principal(
-        id=member.id, name=member.name, phone=member.phone, branch_id=member.org_unit_id,
-        group_id=member.group_id, must_change_password=member.must_change_password,
-        locale=member.locale, session_token=token,
-        is_admin=any(r.role == RoleName.admin for r in roles),
-        led_org_ids=frozenset(r.org_unit_id for r in roles
-                              if r.role in (RoleName.secretary, RoleName.committee) and r.org_unit_id),
-        staff_station_ids=frozenset(r.station_id for r in roles
-                                    if r.role == RoleName.station_staff and r.station_id),
+        id=member_id, name=name, phone=phone, branch_id=branch_id, group_id=group_id,
+        must_change_password=bool(must_change), locale=locale, session_token=token,
+        is_admin=any(role == RoleName.admin for role, _u, _s in roles),
+        led_org_ids=frozenset(unit for role, unit, _s in roles
+                              if role in (RoleName.secretary, RoleName.committee) and unit),
+        staff_station_ids=frozenset(station for role, _u, station in roles
+                                    if role == RoleName.station_staff and station),
     )
 
 

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+import sqlalchemy as sa
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models import (Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus,
                     CheckoutMethod, CommunityRegistration, Member, OrgUnit, Station, utcnow)
-from models.db import begin_write, unscoped
+from models.db import begin_write, core_connection, unscoped
 from services import opening_hours, qr
 from services.errors import DomainError, NotFound
 from services.orgs import get_member_led, get_unit_led, require_leader, subtree_ids
@@ -250,12 +251,30 @@ def close_stale(session: Session, *, now: datetime | None = None, member_id: int
 
 @dataclass
 class ScanResult:
-    """What a scan did: 'checked_in' or 'checked_out'; `replayed` when the same request came again."""
+    """What a scan did: 'checked_in' or 'checked_out'; `replayed` when the same request came again.
 
-    checkin: CheckIn
+    A new check-in is written by one Core INSERT on the hot path, so its ORM record is loaded
+    only when something asks for `checkin`.
+    """
+
     action: str
     station: Station
+    record_id: int
     replayed: bool = False
+    session: Session | None = field(default=None, repr=False, compare=False)
+    record: CheckIn | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, record: CheckIn, action: str, station: Station, *, replayed: bool = False) -> "ScanResult":
+        return cls(action, station, record.id, replayed, record=record)
+
+    @property
+    def checkin(self) -> CheckIn:
+        """The visit's record."""
+        if self.record is None:
+            with unscoped(self.session):
+                self.record = self.session.get(CheckIn, self.record_id)
+        return self.record
 
 
 def _check_nonce(nonce: str | None) -> str:
@@ -272,7 +291,7 @@ def _replay(session: Session, member_id: int, nonce: str) -> ScanResult | None:
         if record is None:
             return None
         action = "checked_out" if record.checkout_nonce == nonce else "checked_in"
-        return ScanResult(record, action, session.get(Station, record.station_id), replayed=True)
+        return ScanResult.of(record, action, session.get(Station, record.station_id), replayed=True)
 
 
 def _station_open(station: Station, at: datetime) -> None:
@@ -282,44 +301,76 @@ def _station_open(station: Station, at: datetime) -> None:
         raise CheckInError("station_closed", station=station.name)
 
 
+# The scan path runs statements built once with bound parameters: on this stack, building a statement
+# costs more than running it.
+_act, _signup = Activity.__table__, ActivitySignup.__table__
+_ACTIVITY_AT = (
+    sa.select(_act.c.id)
+    .select_from(_act.outerjoin(_signup, and_(_signup.c.activity_id == _act.c.id,
+                                              _signup.c.member_id == sa.bindparam("member_id"),
+                                              _signup.c.active.is_(True))))
+    .where(_act.c.station_id == sa.bindparam("station_id"), _act.c.cancelled.is_(False),
+           _act.c.starts_at <= sa.bindparam("starts_by"), _act.c.ends_at >= sa.bindparam("at"))
+    .order_by(_signup.c.id.is_(None), _act.c.starts_at).limit(1))
+
+
 def _activity_for(session: Session, *, member_id: int, station_id: int, at: datetime) -> int | None:
     """The activity a check-in belongs to: one the member signed up for, else one running at the station."""
-    signup = and_(ActivitySignup.activity_id == Activity.id, ActivitySignup.member_id == member_id,
-                  ActivitySignup.active.is_(True))
-    return session.exec(select(Activity.id).outerjoin(ActivitySignup, signup).where(
-        Activity.station_id == station_id, Activity.cancelled.is_(False),
-        Activity.starts_at <= at + timedelta(minutes=30), Activity.ends_at >= at)
-        .order_by(ActivitySignup.id.is_(None), Activity.starts_at).limit(1)).first()
+    return core_connection(session).execute(_ACTIVITY_AT, {
+        "member_id": member_id, "station_id": station_id, "starts_by": at + timedelta(minutes=30), "at": at,
+    }).scalar()
 
 
-def _lock_member(session: Session, member_id: int) -> Member:
-    """The member's row, locked on PostgreSQL so one member's scans run one at a time."""
-    query = select(Member).where(Member.id == member_id)
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    with unscoped(session):
-        member = session.exec(query).first()
-    if member is None or not member.is_active:
+_MEMBER_ROW = sa.select(Member.__table__.c.org_unit_id, Member.__table__.c.is_active).where(
+    Member.__table__.c.id == sa.bindparam("member_id"))
+# the member's open visit (anywhere), this request's own record if it ran before, and visits here that
+# closed since a moment ago
+_VISITS = (select(CheckIn).where(CheckIn.member_id == sa.bindparam("member_id"), or_(
+    CheckIn.open_member_id == sa.bindparam("member_id"), CheckIn.nonce == sa.bindparam("nonce"),
+    CheckIn.checkout_nonce == sa.bindparam("nonce"),
+    and_(CheckIn.station_id == sa.bindparam("station_id"), CheckIn.source == CheckinSource.scan,
+         CheckIn.checked_out_at >= sa.bindparam("since"))))
+    .order_by(CheckIn.checked_out_at.desc()))
+_INSERT_VISIT = sa.insert(CheckIn.__table__).returning(CheckIn.__table__.c.id)
+_STATION = select(Station).where(Station.id == sa.bindparam("station_id"))
+
+
+def _lock_member(session: Session, member_id: int) -> int:
+    """The member's branch, with the member's row locked on PostgreSQL so one member's scans run one at a time.
+
+    On SQLite the write transaction (BEGIN IMMEDIATE) already runs one writer at a time. A Core read
+    of the one row by id: it sits inside the write lock, so it is kept as cheap as it can be.
+    """
+    query = _MEMBER_ROW.with_for_update() if session.bind.dialect.name == "postgresql" else _MEMBER_ROW
+    row = core_connection(session).execute(query, {"member_id": member_id}).first()
+    if row is None or not row.is_active:
         raise NotFound()
-    return member
+    return row.org_unit_id
 
 
 def _apply_scan(session: Session, *, member_id: int, station: Station, method: str, at: datetime, nonce: str,
                 geo: GeoResult | None, offline: bool, now: datetime, staff_id: int | None = None) -> ScanResult:
-    """Check in, or out when already in here; a repeat within a minute is a duplicate."""
-    member = _lock_member(session, member_id)
+    """Check in, or out when already in here; a repeat within a minute is a duplicate, a retried request
+    gets its first result.
+
+    The reads that decide the write run inside one short write transaction; the activity lookup,
+    which only labels the record, runs before it.
+    """
+    activity_id = _activity_for(session, member_id=member_id, station_id=station.id, at=at)
+    begin_write(session)  # BEGIN IMMEDIATE on SQLite; on PostgreSQL the member's row lock below
+    branch_id = _lock_member(session, member_id)
     repeat = timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS"))
     with unscoped(session):
-        # one query: the open visit (anywhere) and the latest visit here that closed within the repeat window
-        rows = session.exec(select(CheckIn).where(CheckIn.member_id == member.id, or_(
-            CheckIn.open_member_id == member.id,
-            and_(CheckIn.station_id == station.id, CheckIn.source == CheckinSource.scan,
-                 CheckIn.checked_out_at >= at - repeat)))
-            .order_by(CheckIn.open_member_id.is_(None), CheckIn.checked_out_at.desc()).limit(2)).all()
+        rows = session.exec(_VISITS, params={"member_id": member_id, "nonce": nonce, "station_id": station.id,
+                                             "since": at - repeat}).all()
+        for record in rows:
+            if record.nonce == nonce:  # the same request, sent again
+                return ScanResult.of(record, "checked_in", station, replayed=True)
+            if record.checkout_nonce == nonce:
+                return ScanResult.of(record, "checked_out", station, replayed=True)
         current = next((r for r in rows if r.open_member_id is not None), None)
-        recent = next((r for r in rows if r.open_member_id is None), None)
-        if current is not None and current.nonce == nonce:  # the same request finished while we waited
-            return ScanResult(current, "checked_in", station, replayed=True)
+        recent = next((r for r in rows if r.open_member_id is None and r.checked_out_at is not None
+                       and r.station_id == station.id and r.checked_out_at >= at - repeat), None)
         if current is not None and due_close_time(session, current) <= min(at, now):
             _close(session, current, at=due_close_time(session, current), method=CheckoutMethod.auto)
             session.flush()
@@ -330,24 +381,21 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
             _close(session, current, at=at, method=CheckoutMethod.staff if staff_id else CheckoutMethod.scan,
                    nonce=nonce)
             session.commit()
-            return ScanResult(current, "checked_out", station)
+            return ScanResult.of(current, "checked_out", station)
         if current is not None:  # checked in elsewhere: that visit ends here
             _close(session, current, at=at, method=CheckoutMethod.moved)
             session.flush()
-        elif recent is not None and recent.checkout_nonce == nonce:
-            return ScanResult(recent, "checked_out", station, replayed=True)
         elif recent is not None:
             raise CheckInError("duplicate", checkin=recent)
-        record = CheckIn(
-            member_id=member.id, org_unit_id=member.org_unit_id, station_id=station.id,
-            activity_id=_activity_for(session, member_id=member.id, station_id=station.id, at=at),
-            source=CheckinSource.scan, method=method, status=CheckinStatus.open, open_member_id=member.id,
-            nonce=nonce, checked_in_at=at, service_day=local_day(at), offline=offline, staff_id=staff_id,
+        record_id = core_connection(session).execute(_INSERT_VISIT, dict(
+            member_id=member_id, org_unit_id=branch_id, station_id=station.id, activity_id=activity_id,
+            source=CheckinSource.scan, method=method, status=CheckinStatus.open, open_member_id=member_id,
+            nonce=nonce, checkout_nonce=None, checked_in_at=at, checked_out_at=None, checkout_method=None,
+            service_day=local_day(at), offline=offline, staff_id=staff_id,
             geo_inside=geo.inside if geo else None, geo_distance_m=geo.distance_m if geo else None,
-            geo_accuracy_m=geo.accuracy_m if geo else None)
-        session.add(record)
+            geo_accuracy_m=geo.accuracy_m if geo else None)).scalar_one()
         session.commit()
-    return ScanResult(record, "checked_in", station)
+    return ScanResult("checked_in", station, record_id, session=session)
 
 
 def _scan_time(scanned_at: datetime | None, *, offline: bool, now: datetime) -> datetime:
@@ -372,7 +420,7 @@ def resolve_station_code(session: Session, code: str, *, at: datetime, offline: 
         raise CheckInError("bad_code") from e
     if token.kind not in ("r", "p"):
         raise CheckInError("bad_code")
-    station = session.get(Station, token.subject_id)
+    station = session.exec(_STATION, params={"station_id": token.subject_id}).first()
     if station is None or not qr.verify_station_mac(token, station):
         raise CheckInError("bad_code")
     if token.kind == "r":
@@ -410,10 +458,6 @@ def perform_checkin(session: Session, *, member_id: int, code: str, nonce: str, 
     now = now or utcnow()
     nonce = _check_nonce(nonce)
     at = _scan_time(scanned_at, offline=offline, now=now)
-    # checks that write nothing come first, outside the write lock: a retry is answered at once
-    replay = _replay(session, member_id, nonce)
-    if replay is not None:
-        return replay
     token, station = resolve_station_code(session, code, at=at, offline=offline)
     _station_open(station, at)
     geo = None
@@ -424,7 +468,6 @@ def perform_checkin(session: Session, *, member_id: int, code: str, nonce: str, 
             geo = judge_position(station, position)
         _require_inside(station, geo)
     method = CheckinMethod.poster if token.kind == "p" else CheckinMethod.rotating
-    begin_write(session)  # the short write transaction: BEGIN IMMEDIATE on SQLite, the member's row lock on PostgreSQL
     try:
         return _apply_scan(session, member_id=member_id, station=station, method=method, at=at, nonce=nonce,
                            geo=geo, offline=offline, now=now)
@@ -463,14 +506,10 @@ def staff_scan(session: Session, principal, *, station_id: int, code: str, nonce
         raise CheckInError("bad_code")
     if not qr.step_window_ok(token.counter, qr.step_at(now)):
         raise CheckInError("expired_code")
-    replay = _replay(session, token.subject_id, nonce)
-    if replay is not None:
-        return replay
     station = session.get(Station, station_id)
     if station is None:
         raise NotFound()
     _station_open(station, now)
-    begin_write(session)
     try:
         return _apply_scan(session, member_id=token.subject_id, station=station, method=CheckinMethod.staff,
                            at=now, nonce=nonce, geo=None, offline=False, now=now, staff_id=principal.id)
@@ -542,17 +581,17 @@ def add_manual(session: Session, *, member_id: int, station_id: int, day: date, 
         existing = session.exec(select(CheckIn).where(CheckIn.member_id == member_id, CheckIn.nonce == nonce)).first()
         if existing is not None:
             return existing
-        member = _lock_member(session, member_id)
+        branch_id = _lock_member(session, member_id)
         if session.get(Station, station_id) is None:
             raise NotFound()
         start = datetime.combine(day, datetime.min.time().replace(hour=9), tzinfo=local_tz()).astimezone(timezone.utc)
         minutes = int(round(hours * 60))
-        record = CheckIn(member_id=member.id, org_unit_id=member.org_unit_id, station_id=station_id,
+        record = CheckIn(member_id=member_id, org_unit_id=branch_id, station_id=station_id,
                          activity_id=activity_id, source=CheckinSource.manual, method=CheckinMethod.manual,
                          status=CheckinStatus.pending, nonce=nonce, checked_in_at=start,
                          checked_out_at=start + timedelta(minutes=minutes), checkout_method=None,
                          service_day=day, minutes=minutes, note=(note or "").strip()[:200],
-                         credited_minutes=credit_minutes(session, member_id=member.id, day=day, minutes=minutes))
+                         credited_minutes=credit_minutes(session, member_id=member_id, day=day, minutes=minutes))
         session.add(record)
         session.commit()
     return record

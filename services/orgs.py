@@ -1,12 +1,13 @@
 """The organisation tree, who may see which part of it, and members within it."""
 from datetime import date
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from models import Member, MemberStatus, Membership, OrgKind, OrgUnit, Role, RoleName, utcnow
-from models.db import ALL_ORGS, begin_write, set_scope, unscoped
+from models.db import ALL_ORGS, begin_write, core_connection, set_scope, unscoped
 from services import passwords
 from services.accounts import Principal, end_all_sessions, normalize_phone
 from services.errors import DomainError, Forbidden, NotFound
@@ -34,16 +35,21 @@ def create_unit(session: Session, *, name: str, kind: OrgKind, parent: OrgUnit |
     return unit
 
 
+def _subtree_query() -> sa.Select:
+    unit, root = OrgUnit.__table__.alias("unit"), OrgUnit.__table__.alias("root")
+    return (sa.select(unit.c.id).select_from(unit.join(root, unit.c.path.startswith(root.c.path)))
+            .where(root.c.id.in_(sa.bindparam("ids", expanding=True))))
+
+
+_SUBTREE_QUERY = _subtree_query()  # built once: every signed-in request runs it
+
+
 def subtree_ids(session: Session, unit_ids) -> set[int]:
-    """The given units and every unit below them."""
+    """The given units and every unit below them (one query; every signed-in request asks)."""
     unit_ids = list(unit_ids)
     if not unit_ids:
         return set()
-    paths = session.exec(select(OrgUnit.path).where(OrgUnit.id.in_(unit_ids))).all()
-    if not paths:
-        return set()
-    rows = session.exec(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths]))).all()
-    return set(rows)
+    return set(core_connection(session).execute(_SUBTREE_QUERY, {"ids": unit_ids}).scalars())
 
 
 def visible_org_ids(session: Session, principal: Principal):
@@ -58,8 +64,9 @@ def visible_org_ids(session: Session, principal: Principal):
 
 
 def apply_scope(session: Session, principal: Principal | None) -> None:
-    """Declare the session's scope for this person (nothing branch-owned for a stranger)."""
-    set_scope(session, visible_org_ids(session, principal) if principal else set())
+    """Declare the session's scope for this person (nothing branch-owned for a stranger); the units
+    are looked up at the first branch-owned read."""
+    set_scope(session, (lambda: visible_org_ids(session, principal)) if principal else set())
 
 
 def led_subtree_ids(session: Session, principal: Principal):

@@ -1,13 +1,13 @@
 """Sign-in and password forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from blueprints.form import AppForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     """Phone and password."""
 
     phone = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number.")), Length(max=20)],
@@ -19,7 +19,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(AppForm):
     """A new password, typed twice (the current one when not forced)."""
 
     current = PasswordField(_l("Current password"), validators=[Length(max=MAX_LENGTH)],
@@ -34,7 +34,7 @@ class SetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(AppForm):
     """Switch the interface language."""
 
     lang = HiddenField()

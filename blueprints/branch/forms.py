@@ -1,12 +1,12 @@
 """Forms of the secretary's workspace."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from blueprints.form import AppForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
-class MemberForm(FlaskForm):
+class MemberForm(AppForm):
     """Add a member to a branch."""
 
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=40)])
@@ -17,18 +17,18 @@ class MemberForm(FlaskForm):
     joined_on = DateField(_l("Date joined the Party"), validators=[Optional()])
 
 
-class TransferForm(FlaskForm):
+class TransferForm(AppForm):
     """Move a member to another branch."""
 
     to_branch_id = SelectField(_l("New branch"), coerce=int)
     note = StringField(_l("Note"), validators=[Length(max=200)])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(AppForm):
     """A button that posts (CSRF only)."""
 
 
-class RosterImportForm(FlaskForm):
+class RosterImportForm(AppForm):
     """A CSV file of members to add."""
 
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],

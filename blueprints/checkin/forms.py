@@ -1,12 +1,12 @@
 """Forms of check-in, service hours and activities."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from blueprints.form import AppForm
 from wtforms import (DateField, DateTimeLocalField, DecimalField, FloatField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
-class ScanForm(FlaskForm):
+class ScanForm(AppForm):
     """Confirm a scanned code; the page's script adds the position when the code needs it."""
 
     code = HiddenField(validators=[DataRequired(), Length(max=200)])
@@ -18,13 +18,13 @@ class ScanForm(FlaskForm):
     geo_error = HiddenField(validators=[Length(max=40)])
 
 
-class NonceForm(FlaskForm):
+class NonceForm(AppForm):
     """A button that posts once (check-out, sign-up): CSRF and a nonce."""
 
     nonce = HiddenField(validators=[Length(max=64)])
 
 
-class StaffScanForm(FlaskForm):
+class StaffScanForm(AppForm):
     """Station staff scan (or type) a member's check-in code."""
 
     code = StringField(_l("Member's check-in code"), validators=[DataRequired(_l("Scan or enter a code.")),
@@ -33,7 +33,7 @@ class StaffScanForm(FlaskForm):
     nonce = HiddenField(validators=[Length(max=64)])
 
 
-class ManualHoursForm(FlaskForm):
+class ManualHoursForm(AppForm):
     """Hours added by hand (补录), for the secretary to approve."""
 
     station_id = SelectField(_l("Station"), coerce=int, validators=[DataRequired(_l("Choose a station."))])
@@ -46,7 +46,7 @@ class ManualHoursForm(FlaskForm):
     nonce = HiddenField(validators=[Length(max=64)])
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(AppForm):
     """The date range of a certificate of service."""
 
     class Meta:
@@ -56,7 +56,7 @@ class CertificateForm(FlaskForm):
     end = DateField(_l("To"), validators=[DataRequired(_l("Choose an end date."))])
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(AppForm):
     """Post a volunteer activity."""
 
     title = StringField(_l("Activity name"), validators=[DataRequired(_l("Enter the activity name.")), Length(max=120)])
@@ -73,7 +73,7 @@ class ActivityForm(FlaskForm):
     description = TextAreaField(_l("Details"), validators=[Length(max=2000)])
 
 
-class DecideForm(FlaskForm):
+class DecideForm(AppForm):
     """Approve or decline the ticked records."""
 
     decision = HiddenField()

@@ -108,7 +108,7 @@ def confirm():
         flash(_("Checked in at %(station)s.", station=result.station.name), "success")
     else:
         flash(_("Checked out. Thank you for your service!"), "success")
-    return redirect(url_for("checkin.record", checkin_id=result.checkin.id), 303)
+    return redirect(url_for("checkin.record", checkin_id=result.record_id), 303)
 
 
 @bp.get("/checkin/records/<int:checkin_id>")
@@ -177,9 +177,9 @@ def sync():
         if e.code == "duplicate" and e.checkin is not None:
             return jsonify(ok=True, duplicate=True, record_id=e.checkin.id, message=str(e.message))
         return jsonify(ok=False, code=e.code, message=str(e.message)), e.status
-    return jsonify(ok=True, action=result.action, record_id=result.checkin.id, station=result.station.name,
+    return jsonify(ok=True, action=result.action, record_id=result.record_id, station=result.station.name,
                    replayed=result.replayed,
-                   url=url_for("checkin.record", checkin_id=result.checkin.id))
+                   url=url_for("checkin.record", checkin_id=result.record_id))
 
 
 @bp.get("/checkin/offline-scan")

@@ -1,12 +1,12 @@
 """Forms of the 地图 tab."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from blueprints.form import AppForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
-class FilterForm(FlaskForm):
+class FilterForm(AppForm):
     """How to choose stations without a position (district, search) and the list's filters."""
 
     class Meta:
@@ -20,7 +20,7 @@ class FilterForm(FlaskForm):
     service = SelectField(_l("Service"), validators=[Optional()])
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(AppForm):
     """The separate consent to use the member's location (the box starts unticked)."""
 
     agree = BooleanField(_l("I agree that ServiceCircle uses my current location on this phone to find nearby "
@@ -28,11 +28,11 @@ class ConsentForm(FlaskForm):
                          validators=[DataRequired(_l("Tick the box to agree, or go back and choose a district."))])
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(AppForm):
     """A button that posts (CSRF only)."""
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     """An administrator's upload of a station file."""
 
     file = FileField(_l("Station file (CSV or GeoJSON)"))

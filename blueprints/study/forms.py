@@ -1,6 +1,6 @@
 """Forms of the study screens: tasks, questions, reports, reviews, attendance."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from blueprints.form import AppForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -25,7 +25,7 @@ def hour_choices():
     return [(h, _l("%(n)s study hours", n=(str(h // 2) if h % 2 == 0 else f"{h / 2:.1f}"))) for h in range(1, 17)]
 
 
-class TaskForm(FlaskForm):
+class TaskForm(AppForm):
     """Create or edit a study task."""
 
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=120)])
@@ -58,7 +58,7 @@ class TaskForm(FlaskForm):
     member_ids = MultiCheckboxField(_l("Members"), coerce=int)
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(AppForm):
     """One quiz question with up to six options, each with a "right" tick."""
 
     kind = RadioField(_l("Type"), choices=[("single", _l("Single choice")), ("multiple", _l("Multiple choice"))],
@@ -83,23 +83,23 @@ def option_fields(form: QuestionForm):
     return [(getattr(form, f"option_{i}"), getattr(form, f"correct_{i}")) for i in range(MAX_OPTIONS)]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(AppForm):
     """The member's written report (心得体会)."""
 
     text = TextAreaField(_l("Your report"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(AppForm):
     """Approve or return a report."""
 
     comment = TextAreaField(_l("Comment (needed to return it)"), validators=[Length(max=500)])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(AppForm):
     """Tick who attended the lecture."""
 
     member_ids = MultiCheckboxField(_l("Who attended"), coerce=int)
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(AppForm):
     """A button that posts (CSRF only)."""
