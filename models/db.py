@@ -53,26 +53,30 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        immediate = conn.get_execution_options().get("sqlite_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.connection.driver_connection.execute("BEGIN")  # deferred: a read snapshot until begin_write()
+
+
+WRITE_TXN_KEY = "sqlite_write_txn"  # the session transaction that holds SQLite's write lock
 
 
 def begin_write(session: Session) -> None:
     """Start a write transaction: BEGIN IMMEDIATE on SQLite, a plain transaction elsewhere.
 
-    Call it before the first read of a write. A read-only transaction already open is
-    ended first, so the write never has to upgrade a shared lock (SQLite's busy trap).
+    Call it before the first read of a write. A read snapshot already open is ended first
+    (on the same connection), so the write never has to upgrade a shared lock (SQLite's busy
+    trap); anything already flushed in it is committed.
     """
     if session.bind.dialect.name != "sqlite":
         return
-    if session.in_transaction():
-        conn = session.connection()
-        if conn.get_execution_options().get("sqlite_immediate"):
-            return
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() after unflushed changes")
-        session.commit()
-    session.connection(execution_options={"sqlite_immediate": True})
+    if session.in_transaction() and session.info.get(WRITE_TXN_KEY) is session.get_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write() after unflushed changes")
+    raw = session.connection().connection.driver_connection
+    if raw.in_transaction:
+        raw.execute("COMMIT")
+    raw.execute("BEGIN IMMEDIATE")  # waits for other writers up to busy_timeout
+    session.info[WRITE_TXN_KEY] = session.get_transaction()
 
 
 def set_scope(session: Session, org_ids) -> None:

@@ -301,46 +301,39 @@ def _station_open(station: Station, at: datetime) -> None:
         raise CheckInError("station_closed", station=station.name)
 
 
-# The scan path runs statements built once with bound parameters: on this stack, building a statement
-# costs more than running it.
-_act, _signup = Activity.__table__, ActivitySignup.__table__
-_ACTIVITY_AT = (
+# The scan path runs statements built once with bound parameters (on this stack, building a statement
+# costs more than running it), and decides with one Core read inside the write transaction.
+_member, _visit, _act, _signup = Member.__table__, CheckIn.__table__, Activity.__table__, ActivitySignup.__table__
+_ACTIVITY_AT = (  # the activity a check-in belongs to: one the member signed up for, else one running there
     sa.select(_act.c.id)
     .select_from(_act.outerjoin(_signup, and_(_signup.c.activity_id == _act.c.id,
                                               _signup.c.member_id == sa.bindparam("member_id"),
                                               _signup.c.active.is_(True))))
     .where(_act.c.station_id == sa.bindparam("station_id"), _act.c.cancelled.is_(False),
            _act.c.starts_at <= sa.bindparam("starts_by"), _act.c.ends_at >= sa.bindparam("at"))
-    .order_by(_signup.c.id.is_(None), _act.c.starts_at).limit(1))
-
-
-def _activity_for(session: Session, *, member_id: int, station_id: int, at: datetime) -> int | None:
-    """The activity a check-in belongs to: one the member signed up for, else one running at the station."""
-    return core_connection(session).execute(_ACTIVITY_AT, {
-        "member_id": member_id, "station_id": station_id, "starts_by": at + timedelta(minutes=30), "at": at,
-    }).scalar()
-
-
-_MEMBER_ROW = sa.select(Member.__table__.c.org_unit_id, Member.__table__.c.is_active).where(
-    Member.__table__.c.id == sa.bindparam("member_id"))
-# the member's open visit (anywhere), this request's own record if it ran before, and visits here that
-# closed since a moment ago
-_VISITS = (select(CheckIn).where(CheckIn.member_id == sa.bindparam("member_id"), or_(
-    CheckIn.open_member_id == sa.bindparam("member_id"), CheckIn.nonce == sa.bindparam("nonce"),
-    CheckIn.checkout_nonce == sa.bindparam("nonce"),
-    and_(CheckIn.station_id == sa.bindparam("station_id"), CheckIn.source == CheckinSource.scan,
-         CheckIn.checked_out_at >= sa.bindparam("since"))))
-    .order_by(CheckIn.checked_out_at.desc()))
-_INSERT_VISIT = sa.insert(CheckIn.__table__).returning(CheckIn.__table__.c.id)
+    .order_by(_signup.c.id.is_(None), _act.c.starts_at).limit(1).scalar_subquery())
+_SCAN_FACTS = (  # the member's branch, that activity, and the visits that decide the scan (one row per visit)
+    sa.select(_member.c.org_unit_id, _member.c.is_active, _ACTIVITY_AT.label("activity_id"),
+              _visit.c.id, _visit.c.station_id, _visit.c.open_member_id, _visit.c.nonce, _visit.c.checkout_nonce,
+              _visit.c.checked_out_at)
+    .select_from(_member.outerjoin(_visit, and_(_visit.c.member_id == _member.c.id, or_(
+        # the open visit (anywhere), this request's own record if it ran before, and visits here
+        # that closed a moment ago
+        _visit.c.open_member_id == _member.c.id, _visit.c.nonce == sa.bindparam("nonce"),
+        _visit.c.checkout_nonce == sa.bindparam("nonce"),
+        and_(_visit.c.station_id == sa.bindparam("station_id"), _visit.c.source == CheckinSource.scan,
+             _visit.c.checked_out_at >= sa.bindparam("since"))))))
+    .where(_member.c.id == sa.bindparam("member_id"))
+    .order_by(_visit.c.checked_out_at.desc()))
+_SCAN_FACTS_LOCKED = _SCAN_FACTS.with_for_update(of=_member)  # PostgreSQL: one member's scans run one at a time
+_INSERT_VISIT = sa.insert(_visit).returning(_visit.c.id)
+_MEMBER_ROW = sa.select(_member.c.org_unit_id, _member.c.is_active).where(_member.c.id == sa.bindparam("member_id"))
 _STATION = select(Station).where(Station.id == sa.bindparam("station_id"))
 
 
 def _lock_member(session: Session, member_id: int) -> int:
-    """The member's branch, with the member's row locked on PostgreSQL so one member's scans run one at a time.
-
-    On SQLite the write transaction (BEGIN IMMEDIATE) already runs one writer at a time. A Core read
-    of the one row by id: it sits inside the write lock, so it is kept as cheap as it can be.
-    """
+    """The member's branch, with the member's row locked on PostgreSQL so one member's writes run one at a
+    time (on SQLite, BEGIN IMMEDIATE already runs one writer at a time)."""
     query = _MEMBER_ROW.with_for_update() if session.bind.dialect.name == "postgresql" else _MEMBER_ROW
     row = core_connection(session).execute(query, {"member_id": member_id}).first()
     if row is None or not row.is_active:
@@ -353,24 +346,27 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
     """Check in, or out when already in here; a repeat within a minute is a duplicate, a retried request
     gets its first result.
 
-    The reads that decide the write run inside one short write transaction; the activity lookup,
-    which only labels the record, runs before it.
+    One short write transaction: a Core read decides, a Core insert writes the usual new visit, and
+    only the rarer paths (check-out, moving stations, overdue visits) load ORM records.
     """
-    activity_id = _activity_for(session, member_id=member_id, station_id=station.id, at=at)
-    begin_write(session)  # BEGIN IMMEDIATE on SQLite; on PostgreSQL the member's row lock below
-    branch_id = _lock_member(session, member_id)
     repeat = timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS"))
+    begin_write(session)  # BEGIN IMMEDIATE on SQLite; on PostgreSQL the member's row lock
+    query = _SCAN_FACTS_LOCKED if session.bind.dialect.name == "postgresql" else _SCAN_FACTS
+    rows = core_connection(session).execute(query, {
+        "member_id": member_id, "nonce": nonce, "station_id": station.id, "since": at - repeat,
+        "starts_by": at + timedelta(minutes=30), "at": at}).all()
+    if not rows or not rows[0].is_active:
+        raise NotFound()
+    visits = [r for r in rows if r.id is not None]
+    for visit in visits:
+        if visit.nonce == nonce:  # the same request, sent again
+            return ScanResult("checked_in", station, visit.id, replayed=True, session=session)
+        if visit.checkout_nonce == nonce:
+            return ScanResult("checked_out", station, visit.id, replayed=True, session=session)
+    open_visit = next((v for v in visits if v.open_member_id is not None), None)
+    recent = next((v for v in visits if v.open_member_id is None and v.station_id == station.id), None)
     with unscoped(session):
-        rows = session.exec(_VISITS, params={"member_id": member_id, "nonce": nonce, "station_id": station.id,
-                                             "since": at - repeat}).all()
-        for record in rows:
-            if record.nonce == nonce:  # the same request, sent again
-                return ScanResult.of(record, "checked_in", station, replayed=True)
-            if record.checkout_nonce == nonce:
-                return ScanResult.of(record, "checked_out", station, replayed=True)
-        current = next((r for r in rows if r.open_member_id is not None), None)
-        recent = next((r for r in rows if r.open_member_id is None and r.checked_out_at is not None
-                       and r.station_id == station.id and r.checked_out_at >= at - repeat), None)
+        current = session.get(CheckIn, open_visit.id) if open_visit else None
         if current is not None and due_close_time(session, current) <= min(at, now):
             _close(session, current, at=due_close_time(session, current), method=CheckoutMethod.auto)
             session.flush()
@@ -386,15 +382,15 @@ def _apply_scan(session: Session, *, member_id: int, station: Station, method: s
             _close(session, current, at=at, method=CheckoutMethod.moved)
             session.flush()
         elif recent is not None:
-            raise CheckInError("duplicate", checkin=recent)
-        record_id = core_connection(session).execute(_INSERT_VISIT, dict(
-            member_id=member_id, org_unit_id=branch_id, station_id=station.id, activity_id=activity_id,
-            source=CheckinSource.scan, method=method, status=CheckinStatus.open, open_member_id=member_id,
-            nonce=nonce, checkout_nonce=None, checked_in_at=at, checked_out_at=None, checkout_method=None,
-            service_day=local_day(at), offline=offline, staff_id=staff_id,
-            geo_inside=geo.inside if geo else None, geo_distance_m=geo.distance_m if geo else None,
-            geo_accuracy_m=geo.accuracy_m if geo else None)).scalar_one()
-        session.commit()
+            raise CheckInError("duplicate", checkin=session.get(CheckIn, recent.id))
+    record_id = core_connection(session).execute(_INSERT_VISIT, dict(
+        member_id=member_id, org_unit_id=rows[0].org_unit_id, station_id=station.id, activity_id=rows[0].activity_id,
+        source=CheckinSource.scan, method=method, status=CheckinStatus.open, open_member_id=member_id,
+        nonce=nonce, checkout_nonce=None, checked_in_at=at, checked_out_at=None, checkout_method=None,
+        service_day=local_day(at), offline=offline, staff_id=staff_id,
+        geo_inside=geo.inside if geo else None, geo_distance_m=geo.distance_m if geo else None,
+        geo_accuracy_m=geo.accuracy_m if geo else None)).scalar_one()
+    session.commit()
     return ScanResult("checked_in", station, record_id, session=session)
 
 

@@ -104,10 +104,7 @@ def confirm():
             return redirect(url_for("checkin.record", checkin_id=e.checkin.id), 303)
         db().rollback()
         return _code_error(e, code)
-    if result.action == "checked_in":
-        flash(_("Checked in at %(station)s.", station=result.station.name), "success")
-    else:
-        flash(_("Checked out. Thank you for your service!"), "success")
+    # no flash: the record page says 已签到 / 已签退 itself, and an unchanged session cookie is not re-sent
     return redirect(url_for("checkin.record", checkin_id=result.record_id), 303)
 
 
