@@ -38,6 +38,7 @@ DEFAULTS = {
     "CHECKIN_GEO_ACCURACY_ALLOWANCE_M": 50,  # at most this much of the accuracy widens the fence
 }
 COUNTED = (CheckinStatus.counted, CheckinStatus.approved)
+StationLike = Station | sa.Row  # the scan path reads a station's columns as a Core row
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -145,7 +146,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def judge_position(station: Station, fix: GeoFix | None) -> GeoResult:
+def judge_position(station: StationLike, fix: GeoFix | None) -> GeoResult:
     """Inside when distance <= radius + min(accuracy, 50 m); poor accuracy or no position is refused."""
     if fix is None:
         raise CheckInError("needs_position")
@@ -159,7 +160,7 @@ def judge_position(station: Station, fix: GeoFix | None) -> GeoResult:
                      accuracy_m=int(round(fix.accuracy)))
 
 
-def _require_inside(station: Station, geo: GeoResult) -> None:
+def _require_inside(station: StationLike, geo: GeoResult) -> None:
     if not geo.inside:
         raise CheckInError("outside_geofence", distance=geo.distance_m, station=station.name,
                            radius=station.geofence_radius_m)
@@ -258,14 +259,14 @@ class ScanResult:
     """
 
     action: str
-    station: Station
+    station: StationLike
     record_id: int
     replayed: bool = False
     session: Session | None = field(default=None, repr=False, compare=False)
     record: CheckIn | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def of(cls, record: CheckIn, action: str, station: Station, *, replayed: bool = False) -> "ScanResult":
+    def of(cls, record: CheckIn, action: str, station: StationLike, *, replayed: bool = False) -> "ScanResult":
         return cls(action, station, record.id, replayed, record=record)
 
     @property
@@ -294,7 +295,7 @@ def _replay(session: Session, member_id: int, nonce: str) -> ScanResult | None:
         return ScanResult.of(record, action, session.get(Station, record.station_id), replayed=True)
 
 
-def _station_open(station: Station, at: datetime) -> None:
+def _station_open(station: StationLike, at: datetime) -> None:
     grace = timedelta(minutes=cfg("CHECKIN_HOURS_GRACE_MINUTES"))
     if (not station.is_active or station.checkin_mode == CheckinMode.off
             or not opening_hours.is_open(station.opening_hours, at.astimezone(local_tz()), grace)):
@@ -328,7 +329,7 @@ _SCAN_FACTS = (  # the member's branch, that activity, and the visits that decid
 _SCAN_FACTS_LOCKED = _SCAN_FACTS.with_for_update(of=_member)  # PostgreSQL: one member's scans run one at a time
 _INSERT_VISIT = sa.insert(_visit).returning(_visit.c.id)
 _MEMBER_ROW = sa.select(_member.c.org_unit_id, _member.c.is_active).where(_member.c.id == sa.bindparam("member_id"))
-_STATION = select(Station).where(Station.id == sa.bindparam("station_id"))
+_STATION = sa.select(Station.__table__).where(Station.__table__.c.id == sa.bindparam("station_id"))  # a row
 
 
 def _lock_member(session: Session, member_id: int) -> int:
@@ -341,7 +342,7 @@ def _lock_member(session: Session, member_id: int) -> int:
     return row.org_unit_id
 
 
-def _apply_scan(session: Session, *, member_id: int, station: Station, method: str, at: datetime, nonce: str,
+def _apply_scan(session: Session, *, member_id: int, station: StationLike, method: str, at: datetime, nonce: str,
                 geo: GeoResult | None, offline: bool, now: datetime, staff_id: int | None = None) -> ScanResult:
     """Check in, or out when already in here; a repeat within a minute is a duplicate, a retried request
     gets its first result.
@@ -408,15 +409,18 @@ def _scan_time(scanned_at: datetime | None, *, offline: bool, now: datetime) -> 
 
 
 def resolve_station_code(session: Session, code: str, *, at: datetime, offline: bool = False
-                         ) -> tuple[qr.Token, Station]:
-    """The station a rotating or poster code names, checked at the moment it was scanned."""
+                         ) -> tuple[qr.Token, StationLike]:
+    """The station a rotating or poster code names, checked at the moment it was scanned.
+
+    The station comes as a read-only row of its columns (a Core read: every scan asks).
+    """
     try:
         token = qr.parse(code)
     except qr.TokenError as e:
         raise CheckInError("bad_code") from e
     if token.kind not in ("r", "p"):
         raise CheckInError("bad_code")
-    station = session.exec(_STATION, params={"station_id": token.subject_id}).first()
+    station = core_connection(session).execute(_STATION, {"station_id": token.subject_id}).first()
     if station is None or not qr.verify_station_mac(token, station):
         raise CheckInError("bad_code")
     if token.kind == "r":

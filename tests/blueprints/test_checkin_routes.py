@@ -42,6 +42,17 @@ def test_pages_need_sign_in(client, path):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_scan_without_csrf_token_is_refused(app, client, auth, world, session):
+    """Is the check-in POST refused without its CSRF token (the form leaves it to CSRFProtect), writing nothing?"""
+    auth.login(world["member"].phone)
+    fields = confirm_form(client.get(f"/c/{code_for(app, world['station'])}").get_data(as_text=True))
+    assert fields.get("csrf_token")
+    for data in ({k: v for k, v in fields.items() if k != "csrf_token"}, dict(fields, csrf_token="forged")):
+        response = client.post("/checkin/scan", data=data)
+        assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+    assert session.exec(select(CheckIn.id)).all() == []
+
+
 def test_scan_confirm_and_check_out(app, client, auth, world, session):
     """Does a member open a code, confirm, see the timer, and check out with the button?"""
     auth.login(world["member"].phone)
