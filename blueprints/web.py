@@ -47,6 +47,19 @@ def leader_required(view):
     return wrapped
 
 
+def admin_required(view):
+    """Only administrators; a 403 for others."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def form_errors(form) -> list[str]:
     """Every validation message of a WTForms form, flattened."""
     return [str(m) for msgs in form.errors.values() for m in msgs]

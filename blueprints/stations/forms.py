@@ -2,8 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from blueprints.form import AppForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from services.checkin import CheckinMode
+from services.station_admin import RADIUS_MAX_M, RADIUS_MIN_M
 
 
 class FilterForm(AppForm):
@@ -39,3 +42,27 @@ class ImportForm(AppForm):
     crs = SelectField(_l("Coordinate system"), choices=[("wgs84", _l("WGS-84 (GPS)")),
                                                       ("gcj02", _l("GCJ-02 (AMap, Tencent)"))],
                       validators=[DataRequired()])
+
+
+class StationSettingsForm(AppForm):
+    """An administrator's check-in settings of a station."""
+
+    checkin_mode = RadioField(_l("How members check in"),
+                              choices=[(CheckinMode.kiosk, _l("Kiosk code")),
+                                       (CheckinMode.geofence, _l("Code and location")),
+                                       (CheckinMode.off, _l("Check-in off"))],
+                              invalid_choice_message=_l("Choose how members check in at this station."))
+    geofence_radius_m = IntegerField(
+        _l("Geofence radius (metres)"),
+        validators=[InputRequired(_l("Enter the radius in metres.")),
+                    NumberRange(min=RADIUS_MIN_M, max=RADIUS_MAX_M,
+                                message=_l("Enter a radius between %(min)s and %(max)s metres."))],
+        render_kw={"inputmode": "numeric", "min": RADIUS_MIN_M, "max": RADIUS_MAX_M})
+    is_active = BooleanField(_l("Open: members find it in the list and on the map"))
+
+
+class StaffForm(AppForm):
+    """Add a member to a station's staff by their mobile number."""
+
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter a mobile number.")), Length(max=20)],
+                        render_kw={"inputmode": "tel", "autocomplete": "off", "placeholder": "13800138000"})

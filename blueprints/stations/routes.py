@@ -336,3 +336,7 @@ def export_command(path: str, crs: str, fmt: str | None) -> None:
         click.echo(f"{path}: {count} stations")
     _in_request(run)
 
+
+
+# The administrators' station management screens register on this blueprint (same tab, same prefix).
+from blueprints.stations import manage  # noqa: E402,F401
