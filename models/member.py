@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Optional
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import OrgScoped, UTCDateTime, utcnow
@@ -47,7 +47,12 @@ class Role(SQLModel, table=True):
     """A role held by a member, tied to an org unit or a station where it applies."""
 
     __tablename__ = "role"
-    __table_args__ = (UniqueConstraint("member_id", "role", "org_unit_id", "station_id"),)
+    __table_args__ = (
+        UniqueConstraint("member_id", "role", "org_unit_id", "station_id"),
+        # the constraint above lets rows with NULLs repeat (SQL's NULLs are all distinct): this one does not
+        Index("uq_role_scope", "member_id", "role", text("coalesce(org_unit_id, 0)"),
+              text("coalesce(station_id, 0)"), unique=True),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)

@@ -51,6 +51,12 @@ def get_station(session: Session, principal: Principal, *, station_id: int) -> S
     return station
 
 
+def closed_stations(session: Session, principal: Principal) -> list[Station]:
+    """The stations that are closed (hidden from members), by name: the only way back to them is here."""
+    require_admin(principal)
+    return list(session.exec(select(Station).where(Station.is_active.is_(False)).order_by(Station.name)).all())
+
+
 @contextmanager
 def _writing(session: Session):
     """One write transaction: committed at the end, rolled back on any error (nothing half-written)."""

@@ -17,7 +17,7 @@ from blueprints.web import db, form_errors, render, wants_fragment
 from extensions import csrf, limiter
 from models import utcnow
 from models.db import get_session, unscoped
-from services import geo, station_io, stations, tiles
+from services import geo, station_admin, station_io, stations, tiles
 from services.errors import DomainError
 
 bp = Blueprint("stations", __name__, url_prefix="/stations", cli_group="stations")
@@ -270,7 +270,8 @@ def import_file():
                 flash(_("Imported: %(c)s new, %(u)s updated, %(n)s unchanged.", c=result.created, u=result.updated,
                         n=result.unchanged), "success")
                 return redirect(url_for("stations.import_file"))
-    return render("stations/import.html", form=form, errors=errors, problems=problems, status=status)
+    return render("stations/import.html", form=form, errors=errors, problems=problems, status=status,
+                  closed=station_admin.closed_stations(db(), current_user))
 
 
 @bp.get("/export.<fmt>")

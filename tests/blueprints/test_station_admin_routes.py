@@ -85,6 +85,20 @@ def test_admin_sees_the_page_linked_from_the_station(client, auth, world):
     assert 'value="100"' in page and re.search(r'<input checked id="checkin_mode-0"[^>]*value="kiosk"', page)
 
 
+def test_closed_station_is_found_again_from_station_administration(client, auth, session, world):
+    """Once closed, is a station listed on the admin's station page (reached from 我的) with a link to reopen it?"""
+    auth.login(world["admin"].phone)
+    assert 'href="/stations/import"' in client.get("/me/").get_data(as_text=True)
+    assert "没有停用的站点" in client.get("/stations/import").get_data(as_text=True)
+    response = _post(client, _manage(world), _settings(mode="kiosk", active=False), _manage(world))
+    assert response.status_code in (302, 303) and _station(session, world["sid"])[2] is False
+    page = client.get("/stations/import").get_data(as_text=True)
+    assert "已停用的站点" in page and f'href="{_manage(world)}"' in page and "莲花北社区党群服务中心" in page
+    response = _post(client, _manage(world), _settings(mode="kiosk", active=True), _manage(world))
+    assert _station(session, world["sid"])[2] is True
+    assert "没有停用的站点" in client.get("/stations/import").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("who", ["secretary", "member", "staff"])
 def test_others_get_403_on_every_route_incl_posts(client, auth, session, world, who):
     """Are a secretary, a member and the station's own staff refused every page and every POST, with nothing changed?"""

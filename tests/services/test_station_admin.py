@@ -193,3 +193,21 @@ def test_only_admins_manage_stations(world, session, factory):
                 call()
     session.expire_all()
     assert session.get(Station, st.id).checkin_mode == "kiosk" and len(_roles(session, st.id)) == 1
+
+
+@pytest.mark.parametrize("role, unit, station", [("station_staff", None, "station"), ("admin", None, None),
+                                                 ("secretary", "branch", None)])
+def test_database_refuses_a_repeated_role(session, world, role, unit, station):
+    """Does the database itself refuse a second identical role, also where its unit or station is NULL?"""
+    from sqlalchemy.exc import IntegrityError
+
+    def row():
+        return Role(member_id=world["member"].id, role=role, org_unit_id=world[unit].id if unit else None,
+                    station_id=world[station].id if station else None)
+
+    session.add(row())
+    session.commit()
+    session.add(row())
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
