@@ -10,8 +10,6 @@ Who sees what:
 - Secretaries manage tasks owned inside `led_subtree_ids` (NotFound elsewhere) and see the progress of
   the members they lead.
 """
-import csv
-import io
 import math
 import os
 import random
@@ -36,7 +34,7 @@ from models import (Audience, Completion, Member, OrgUnit, ProgressStatus, Quest
                     StudyAssignee, StudyAttempt, StudyFile, StudyKind, StudyProgress, StudyQuestion, StudyTask,
                     utcnow)
 from models.db import ALL_ORGS, begin_write, unscoped
-from services import notices
+from services import csvio, notices
 from services.accounts import Principal
 from services.errors import DomainError, NotFound
 from services.orgs import get_unit_led, led_subtree_ids, require_leader
@@ -1130,8 +1128,8 @@ def matrix(session: Session, principal: Principal, *, unit_id: int, year: int | 
     return Matrix(unit=unit, year=year, tasks=tasks, rows=rows, done_per_task=done_per_task)
 
 
-def export_csv(session: Session, principal: Principal, *, unit_id: int, now: datetime | None = None) -> str:
-    """学时 per member per year for a unit, as CSV in UTF-8 with a BOM (Excel opens it in Chinese)."""
+def export_csv(session: Session, principal: Principal, *, unit_id: int, now: datetime | None = None) -> bytes:
+    """学时 per member per year for a unit, as CSV (services.csvio: UTF-8 with a BOM, formulas defused)."""
     unit = get_unit_led(session, principal, unit_id)
     this_year = local_today(now).year
     with unscoped(session):
@@ -1148,23 +1146,16 @@ def export_csv(session: Session, principal: Principal, *, unit_id: int, now: dat
     by_member: dict[int, dict[int, int]] = {}
     for mid, year, half in totals:
         by_member.setdefault(mid, {})[int(year)] = int(half or 0)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Party branch"), _("Name"), _("Mobile number"), _("Year"), _("Study hours"), _("Target"),
-                     _("Target met")])
+    rows = []
     for m in members:
         years = sorted(set(by_member.get(m.id, {})) | {this_year})
         target = target_half(m.id in leaders)
         for y in years:
             half = by_member.get(m.id, {}).get(y, 0)
-            writer.writerow([_csv_safe(unit.name), _csv_safe(m.name), m.phone, y, hours_text(half), hours_text(target),
-                             _("yes") if half >= target else _("no")])
-    return "\ufeff" + out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise a cell that a spreadsheet would run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+            rows.append([unit.name, m.name, m.phone, y, hours_text(half), hours_text(target),
+                         _("yes") if half >= target else _("no")])
+    return csvio.to_csv([_("Party branch"), _("Name"), _("Mobile number"), _("Year"), _("Study hours"), _("Target"),
+                         _("Target met")], rows)
 
 
 @dataclass
