@@ -267,18 +267,22 @@ def _send(conn_box: list, port: int, req: Request, timeout: float):
     return status, (time.perf_counter() - start) * 1000.0
 
 
+def _record(result: Result, answer) -> None:
+    """Count one answer from _send (None: a connection error)."""
+    if answer is None:
+        result.errors += 1
+    else:
+        result.statuses[answer[0]] += 1
+        result.latencies_ms.append(answer[1])
+
+
 def _closed_worker(port, requests, deadline, timeout, queue):
     result = Result()
     box = [None]
     for req in requests:
         if time.time() >= deadline:
             break
-        answer = _send(box, port, req, timeout)
-        if answer is None:
-            result.errors += 1
-        else:
-            result.statuses[answer[0]] += 1
-            result.latencies_ms.append(answer[1])
+        _record(result, _send(box, port, req, timeout))
     queue.put((result.latencies_ms, dict(result.statuses), result.errors))
 
 
@@ -289,12 +293,7 @@ def _paced_worker(port, schedule, start_at, timeout, queue):
         delay = start_at + offset - time.time()
         if delay > 0:
             time.sleep(delay)
-        answer = _send(box, port, req, timeout)
-        if answer is None:
-            result.errors += 1
-        else:
-            result.statuses[answer[0]] += 1
-            result.latencies_ms.append(answer[1])
+        _record(result, _send(box, port, req, timeout))
     queue.put((result.latencies_ms, dict(result.statuses), result.errors))
 
 
