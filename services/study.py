@@ -37,7 +37,7 @@ from models.db import ALL_ORGS, begin_write, unscoped
 from services import csvio, notices
 from services.accounts import Principal
 from services.errors import DomainError, NotFound
-from services.orgs import get_unit_led, led_subtree_ids, require_leader
+from services.orgs import get_owned_led, get_unit_led, led_subtree_ids, require_leader
 
 KIND_COMPLETIONS = {
     StudyKind.article: (Completion.reading, Completion.quiz),
@@ -768,11 +768,7 @@ def check_task_data(data: TaskData) -> None:
 def get_task_led(session: Session, principal: Principal, task_id: int) -> StudyTask:
     """A task owned inside the person's workspace, or NotFound."""
     require_leader(principal)
-    reach = led_subtree_ids(session, principal)
-    task = session.get(StudyTask, task_id)
-    if task is None or (reach != ALL_ORGS and task.org_unit_id not in reach):
-        raise NotFound()
-    return task
+    return get_owned_led(session, principal, StudyTask, task_id)
 
 
 def _check_members(session: Session, principal: Principal, owner: OrgUnit, member_ids) -> list[int]:
@@ -810,12 +806,8 @@ def _apply(task: StudyTask, data: TaskData) -> None:
 
 
 def _check_file(session: Session, principal: Principal, file_id: int | None) -> None:
-    if file_id is None:
-        return
-    reach = led_subtree_ids(session, principal)
-    f = session.get(StudyFile, file_id)
-    if f is None or (reach != ALL_ORGS and f.org_unit_id not in reach):
-        raise NotFound()
+    if file_id is not None:
+        get_owned_led(session, principal, StudyFile, file_id)
 
 
 @_writes
