@@ -1,6 +1,6 @@
 """A small benchmark harness: the app under gunicorn on a free port, and a multi-process load generator.
 
-Used by bench/checkin.py (and meant for bench/geo.py and the others). The whole API:
+Used by bench/checkin.py and bench/geo.py. The whole API:
 
     url = temp_sqlite(tmpdir)                 # a fresh SQLite file, migrated with `flask db upgrade`
     migrate(url)                              # migrate any database (PostgreSQL: pass --database-url)
@@ -8,6 +8,7 @@ Used by bench/checkin.py (and meant for bench/geo.py and the others). The whole 
     app = make_app(url)                       # the same app in-process, for seeding and signing cookies
     cookie, csrf = signed_in(app, member_id)  # a session cookie (and CSRF token) without a password round
     with Gunicorn(url) as server:             # gunicorn.conf.py, BENCH_HELLO=1, ACCESS_LOG="", free port
+        server.cpu_seconds()                                               # CPU used so far, by process
         res = closed_loop(server.port, per_process_requests, duration=8)   # N processes, keep-alive
         res = paced(server.port, requests, seconds=10, processes=4)        # open loop at a fixed rate
     res.rps, res.p(50), res.p(99), res.errors, res.statuses              # figures
@@ -141,13 +142,24 @@ def make_app(database_url: str):
 
 
 def signed_in(app, member_id: int, *, session=None) -> tuple[str, str]:
-    """A Cookie header value signed in as the member (a server-side session row is added), and a CSRF token."""
+    """A Cookie header signed in as the member, and a CSRF token; the server-side session row goes into
+    `session`, or without one is committed in a session of its own."""
     import flask
     from flask_wtf.csrf import generate_csrf
 
     from models import UserSession, utcnow
     from services.accounts import _token_hash
 
+    if session is None:
+        from sqlmodel import Session
+
+        from models.db import ALL_ORGS
+
+        with Session(app.extensions["sc_engine"]) as own:
+            own.info["org_scope"] = ALL_ORGS
+            signed = signed_in(app, member_id, session=own)
+            own.commit()
+        return signed
     token = secrets.token_urlsafe(32)
     now = utcnow()
     from datetime import timedelta
@@ -198,6 +210,31 @@ class Gunicorn:
         self.__exit__()
         raise RuntimeError(f"gunicorn did not answer; see {self.log.name}")
 
+    def pids(self) -> list[int]:
+        """The master and its worker processes."""
+        found = [self.proc.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.proc.pid:
+                    found.append(int(entry.name))
+        return found
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU time (user + system) used so far by the master and each live worker, by pid (from /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return found
+
     def __exit__(self, *exc) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -230,18 +267,22 @@ def _send(conn_box: list, port: int, req: Request, timeout: float):
     return status, (time.perf_counter() - start) * 1000.0
 
 
+def _record(result: Result, answer) -> None:
+    """Count one answer from _send (None: a connection error)."""
+    if answer is None:
+        result.errors += 1
+    else:
+        result.statuses[answer[0]] += 1
+        result.latencies_ms.append(answer[1])
+
+
 def _closed_worker(port, requests, deadline, timeout, queue):
     result = Result()
     box = [None]
     for req in requests:
         if time.time() >= deadline:
             break
-        answer = _send(box, port, req, timeout)
-        if answer is None:
-            result.errors += 1
-        else:
-            result.statuses[answer[0]] += 1
-            result.latencies_ms.append(answer[1])
+        _record(result, _send(box, port, req, timeout))
     queue.put((result.latencies_ms, dict(result.statuses), result.errors))
 
 
@@ -252,12 +293,7 @@ def _paced_worker(port, schedule, start_at, timeout, queue):
         delay = start_at + offset - time.time()
         if delay > 0:
             time.sleep(delay)
-        answer = _send(box, port, req, timeout)
-        if answer is None:
-            result.errors += 1
-        else:
-            result.statuses[answer[0]] += 1
-            result.latencies_ms.append(answer[1])
+        _record(result, _send(box, port, req, timeout))
     queue.put((result.latencies_ms, dict(result.statuses), result.errors))
 
 

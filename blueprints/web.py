@@ -29,6 +29,14 @@ def render(template: str, block: str | None = None, *, status: int = 200, **cont
     return response
 
 
+def attachment(body: bytes, filename: str, mimetype: str = "text/csv"):
+    """A file for the browser to save (CSV by default; text types get charset=utf-8)."""
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def db():
     """The request's database session."""
     return get_session()

@@ -678,35 +678,27 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(CheckinStatus(status), status))
 
 
-def export_csv(session: Session, principal, *, unit_id: int, year: int) -> tuple[str, str]:
-    """A branch's records of a year as CSV (UTF-8 with BOM, so Excel reads the Chinese); returns (filename, text)."""
-    import csv
-    import io
+def export_csv(session: Session, principal, *, unit_id: int, year: int) -> tuple[str, bytes]:
+    """A branch's records of a year as CSV (services.csvio: BOM, formulas defused); returns (filename, bytes)."""
+    from services import csvio
 
     unit, rows = branch_records(session, principal, unit_id=unit_id, year=year, limit=100000)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([str(h) for h in (_l("Name"), _l("Station"), _l("Date"), _l("Check-in"), _l("Check-out"),
-                                      _l("Minutes on site"), _l("Hours credited"), _l("Source"), _l("Status"),
-                                      _l("Offline"), _l("Closed automatically"), _l("Activity"), _l("Note"))])
+    header = (_l("Name"), _l("Station"), _l("Date"), _l("Check-in"), _l("Check-out"), _l("Minutes on site"),
+              _l("Hours credited"), _l("Source"), _l("Status"), _l("Offline"), _l("Closed automatically"),
+              _l("Activity"), _l("Note"))
     tz = local_tz()
+    lines = []
     for row in reversed(rows):
         c = row.checkin
-        writer.writerow([
+        lines.append([
             row.member_name, row.station_name, c.service_day.isoformat(),
             c.checked_in_at.astimezone(tz).strftime("%H:%M"),
             c.checked_out_at.astimezone(tz).strftime("%H:%M") if c.checked_out_at else "",
             c.minutes, f"{c.credited_minutes / 60:.1f}",
             str(_l("Scan")) if c.source == CheckinSource.scan else str(_l("Added by hand")),
             status_label(c.status), "✓" if c.offline else "", "✓" if c.auto_closed else "", row.activity_title,
-            _csv_safe(c.note)])
-    return f"service-hours-{unit.id}-{year}.csv", out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+            c.note])
+    return f"service-hours-{unit.id}-{year}.csv", csvio.to_csv(header, lines)
 
 
 # -- the member's screens ---------------------------------------------------------------------------------------

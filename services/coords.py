@@ -53,14 +53,7 @@ def gcj02_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
     """GCJ-02 back to GPS coordinates by iterating the forward transform (error far below 0.5 m)."""
     if not in_china(lat, lon):
         return lat, lon
-    wlat, wlon = lat, lon
-    for _ in range(30):
-        glat, glon = wgs84_to_gcj02(wlat, wlon)
-        dlat, dlon = glat - lat, glon - lon
-        wlat, wlon = wlat - dlat, wlon - dlon
-        if abs(dlat) < 1e-10 and abs(dlon) < 1e-10:
-            break
-    return wlat, wlon
+    return _invert(wgs84_to_gcj02, lat, lon, start=(lat, lon), rounds=30)
 
 
 def gcj02_to_bd09(lat: float, lon: float) -> tuple[float, float]:
@@ -75,14 +68,20 @@ def bd09_to_gcj02(lat: float, lon: float) -> tuple[float, float]:
     x, y = lon - 0.0065, lat - 0.006
     z = math.hypot(x, y) - 0.00002 * math.sin(y * X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * X_PI)
-    glat, glon = z * math.sin(theta), z * math.cos(theta)
-    for _ in range(5):  # the closed form alone is off by up to ~0.2 m
-        blat, blon = gcj02_to_bd09(glat, glon)
-        dlat, dlon = blat - lat, blon - lon
-        glat, glon = glat - dlat, glon - dlon
-        if abs(dlat) < 1e-10 and abs(dlon) < 1e-10:
+    start = (z * math.sin(theta), z * math.cos(theta))  # the closed form alone is off by up to ~0.2 m
+    return _invert(gcj02_to_bd09, lat, lon, start=start, rounds=5)
+
+
+def _invert(forward, lat: float, lon: float, *, start: tuple[float, float], rounds: int) -> tuple[float, float]:
+    """The point that `forward` maps to (lat, lon), refined step by step from `start`."""
+    a, b = start
+    for _ in range(rounds):
+        fa, fb = forward(a, b)
+        da, db = fa - lat, fb - lon
+        a, b = a - da, b - db
+        if abs(da) < 1e-10 and abs(db) < 1e-10:
             break
-    return glat, glon
+    return a, b
 
 
 def wgs84_to_bd09(lat: float, lon: float) -> tuple[float, float]:

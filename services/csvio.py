@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 
 from services.errors import DomainError
 
-MAX_CSV_BYTES = 2 * 1024 * 1024
+# Cells a spreadsheet would run as a formula (CSV injection): these gain a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def decode_upload(data: bytes) -> str:
-    """Text of an uploaded CSV: UTF-8 (with or without BOM), else GB18030 as Excel saves it in China."""
-    if len(data) > MAX_CSV_BYTES:
-        raise DomainError("file_too_large", _l("The file is larger than 2 MB."), status=413)
+def decode_upload(data: bytes, *, max_mb: int = 2) -> str:
+    """Text of an uploaded file: UTF-8 (with or without BOM), else GB18030 (GBK) as Excel saves it in China."""
+    if len(data) > max_mb * 1024 * 1024:
+        raise DomainError("file_too_large", _l("The file is larger than %(mb)s MB.", mb=max_mb), status=413)
     if not data.strip():
         raise DomainError("empty_file", _l("The file is empty."))
     for encoding in ("utf-8-sig", "gb18030"):
@@ -21,7 +22,7 @@ def decode_upload(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DomainError("bad_encoding", _l("The file is not a readable CSV (save it as CSV UTF-8)."))
+    raise DomainError("bad_encoding", _l("The file is not readable text (save it as UTF-8; in Excel, as CSV UTF-8)."))
 
 
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict]]]:
@@ -33,18 +34,18 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict]]]:
     return header, rows
 
 
-def to_csv(header: Iterable[str], rows: Iterable[Iterable]) -> bytes:
-    """CSV bytes with a BOM so that Excel opens Chinese text correctly."""
+def to_csv(header: Iterable, rows: Iterable[Iterable]) -> bytes:
+    """CSV bytes with a BOM (Excel then reads the Chinese), every text cell defused; None is an empty cell."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(list(header))
+    writer.writerow([str(h) for h in header])
     for row in rows:
         writer.writerow(["" if v is None else _defuse(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def _defuse(value):
-    """Keep a cell from being run as a formula by a spreadsheet (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Keep a text cell from being run as a formula by a spreadsheet (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -1,7 +1,7 @@
-"""The demo city: ~2,300 party-mass service stations placed inside Shenzhen's ten areas, and an org tree.
+"""The demo city: ~2,300 party-mass service stations placed inside Shenzhen's ten areas.
 
-Pure data, no database: `generate_stations()` and `generate_org_tree()` return plain dicts (dates as
-`datetime.date`) for the seed to insert, the same for the same seed. District outlines come from
+Pure data, no database: `generate_stations()` returns plain dicts for the seed (services/demo.py, which
+also builds the org tree and members) to insert, the same for the same seed. District outlines come from
 data/shenzhen_districts.geojson (WGS-84; see data/README.md for its source and what is approximate).
 Street (街道) names are the real 74 of 2026; their anchor points, and all community, estate,
 building, road and person names below, are made up or approximate: demo data, not a register.
@@ -9,7 +9,6 @@ building, road and person names below, are made up or approximate: demo data, no
 import json
 import math
 import random
-from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -143,7 +142,6 @@ _ESTATE_SUFFIX = ["花园", "苑", "新村", "家园", "雅苑", "豪庭", "华�
 _TOWER_SUFFIX = ["大厦", "中心", "广场", "国际", "商务中心", "科技大厦", "时代广场"]
 _PARK_KINDS = ["科技园", "工业园", "智造产业园", "创意园", "物流园", "生物医药产业园"]
 _LINES = ["快递物流", "网约配送", "网约车", "货车司机", "家政服务", "律师", "社会组织", "物业管理"]
-_NUMERALS = "一二三四五六七八九十"
 
 # -- district outlines ---------------------------------------------------------------------------
 
@@ -430,137 +428,3 @@ def generate_stations(*, seed: int = 2026, count: int = 2300) -> list[dict]:
             "geofence_radius_m": 150 if kind == "center" or rng.random() < 0.1 else 100,
         })
     return stations
-
-
-# -- the org tree ------------------------------------------------------------------------------------
-
-SURNAMES = ("陈李黄张梁刘林何罗郑王吴杨周谢许邓曾叶赵冯徐钟彭萧蔡胡朱高郭马温苏卢孙江潘庄丘韦欧赖余廖宋唐"
-            "袁邹汤魏董程范方姚傅田沈莫姜卓龚洪钱")
-_SURNAME_WEIGHTS = [max(1, 40 - i) for i in range(len(SURNAMES))]
-_GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林阳建国志文博嘉诚家豪振海东晓锋荣"
-_GIVEN_FEMALE = "芳娜敏静丽艳娟霞婷雪琳颖倩洁慧莹晶欣怡佳梦雨思诗涵萱婧丹蕾玉兰秀英桂红梅燕晓云淑珍"
-_MOBILE_PREFIXES = ["130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "147", "150", "151",
-                    "152", "153", "155", "156", "157", "158", "159", "166", "173", "175", "176", "177", "178",
-                    "180", "181", "182", "183", "184", "185", "186", "187", "188", "189", "191", "195", "198",
-                    "199"]
-_RESERVED_MOBILE = "1380000"  # 13800000000-2 are the demo accounts: leave the whole block alone
-
-
-def _person_name(rng: random.Random, gender: str) -> str:
-    surname = rng.choices(SURNAMES, weights=_SURNAME_WEIGHTS)[0]
-    pool = _GIVEN_MALE if gender == "male" else _GIVEN_FEMALE
-    given = rng.choice(pool) + (rng.choice(pool) if rng.random() < 0.7 else "")
-    return surname + given
-
-
-def _mobile(rng: random.Random, used: set[str]) -> str:
-    while True:
-        number = rng.choice(_MOBILE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
-        if number not in used and not number.startswith(_RESERVED_MOBILE):
-            used.add(number)
-            return number
-
-
-def _day_between(rng: random.Random, first: date, last: date) -> date:
-    return first + timedelta(days=rng.randint(0, (last - first).days))
-
-
-def generate_org_tree(*, seed: int = 2026, branches: int = 40, members: int = 1000) -> dict:
-    """One street committee (党工委), general branches (党总支), `branches` branches with 2-4 groups, `members` members.
-
-    Returns {"committee": {..., "general_branches": [{..., "branches": [...]}], "branches": [...]},
-    "members": [...]}: branches sit under a general branch or (a few) directly under the committee;
-    each branch has code, name, secretary and committee (member codes) and groups (code, name,
-    leader, members). Members: code, name, gender, born, mobile, joined, status (full or
-    probationary), role (secretary, committee or member), branch, group, home_district.
-    """
-    rng = random.Random(seed)
-    branches = max(1, branches)
-    home = rng.choice([d for d in DISTRICTS if d["code"] in ("futian", "luohu", "nanshan", "longhua")])
-    street = rng.choice(list(STREETS[home["code"]]))
-    communities = [_two(rng) for _ in range(6)]
-    committee = {"code": "c-01", "name": f"中共深圳市{home['name']}{street}街道工作委员会",
-                 "short_name": f"{street}街道党工委", "district": home["code"], "street": street,
-                 "general_branches": [], "branches": []}
-    n_general = max(1, min(6, round(branches / 10)))
-    general_names = [f"{street}街道机关党总支", "非公有制经济组织党总支", "社会组织党总支"]
-    general_names += [f"{c}社区党总支" for c in communities]
-    generals = [{"code": f"gb-{i + 1:02d}", "name": general_names[i], "branches": []} for i in range(n_general)]
-    committee["general_branches"] = generals
-
-    sizes = _split(members, [rng.uniform(0.6, 1.4) for _ in range(branches)])
-    used_mobiles: set[str] = set()
-    used_branch_names: set[str] = set()
-    all_members: list[dict] = []
-    weights = [d["weight"] for d in DISTRICTS]
-    for b in range(branches):
-        direct = b % 8 == 7 or n_general == 0
-        parent = committee if direct else generals[b % n_general]
-        kind = parent["name"]
-        if direct:
-            options = [f"{street}街道{x}党支部" for x in ("退休干部", "综合执法队", "党群服务中心", "网格员", "社区工作站",
-                                                         "城市更新", "物业小区联合", "新就业群体")]
-        elif "机关" in kind:
-            options = [f"{street}街道{x}党支部" for x in ("党政办", "党建办", "社区建设办", "公共服务办", "经济服务办",
-                                                         "应急管理办", "城市管理办", "平安建设办", "综合办", "财政所")]
-        elif "非公" in kind:
-            options = [f"{t}楼宇联合党支部" for t in BUILDINGS.get(home["code"], [])]
-            options += [f"{x}{y}有限公司党支部" for x in _BRANDS for y in ("科技", "物业", "实业", "电子")]
-        elif "社会组织" in kind:
-            options = [f"{_two(rng)}{y}党支部" for y in ("社工服务中心", "志愿者协会", "养老服务中心", "调解工作室")
-                       for _ in range(4)]
-        else:
-            community = kind.replace("社区党总支", "")
-            options = [f"{community}社区第{n}党支部" for n in _NUMERALS] + [f"{community}社区退休党员党支部"]
-            options += [f"{community}社区{_two(rng)}{rng.choice(_ESTATE_SUFFIX)}党支部" for _ in range(4)]
-        free = [o for o in options if o not in used_branch_names]
-        ordinal = [o for o in free if "社区第" in o]
-        pick = ordinal[0] if ordinal and rng.random() < 0.6 else rng.choice(free) if free else options[0]
-        name = _numbered(pick, used_branch_names)
-        code = f"b-{b + 1:02d}"
-        n_groups = rng.randint(2, 4)
-        branch = {"code": code, "name": name, "secretary": None, "committee": [],
-                  "groups": [{"code": f"{code}-g{g + 1}", "name": f"第{_NUMERALS[g]}党小组", "leader": None,
-                              "members": []} for g in range(n_groups)]}
-        parent["branches"].append(branch)
-        people = []
-        for _ in range(sizes[b]):
-            gender = "male" if rng.random() < 0.58 else "female"
-            joined = _day_between(rng, date(1975, 1, 1), date(2025, 6, 30))
-            born = joined - timedelta(days=rng.randint(18 * 365 + 5, 42 * 365))
-            group = branch["groups"][len(people) % n_groups]
-            person = {"code": f"m-{len(all_members) + 1:04d}", "name": _person_name(rng, gender), "gender": gender,
-                      "born": born, "mobile": _mobile(rng, used_mobiles), "joined": joined, "status": "full",
-                      "role": "member", "branch": code, "group": group["code"],
-                      "home_district": home["code"] if rng.random() < 0.65
-                      else rng.choices(DISTRICTS, weights=weights)[0]["code"]}
-            group["members"].append(person["code"])
-            people.append(person)
-            all_members.append(person)
-        if people:
-            seniors = sorted(people, key=lambda p: p["joined"])
-            secretary = rng.choice(seniors[:max(1, len(seniors) // 3)])
-            secretary["role"] = "secretary"
-            branch["secretary"] = secretary["code"]
-            others = [p for p in people if p is not secretary]
-            for p in rng.sample(others, min(len(others), rng.randint(2, 4))):
-                p["role"] = "committee"
-                branch["committee"].append(p["code"])
-            for group in branch["groups"]:
-                if group["members"]:
-                    group["leader"] = rng.choice(group["members"])
-    plain = [p for p in all_members if p["role"] == "member"]
-    for p in rng.sample(plain, min(len(plain), round(len(all_members) * 0.05))):
-        p["status"] = "probationary"  # 预备党员: admitted within the last year or so
-        p["joined"] = _day_between(rng, date(2025, 1, 1), date(2025, 12, 31))
-        p["born"] = p["joined"] - timedelta(days=rng.randint(18 * 365 + 5, 35 * 365))
-    return {"committee": committee, "members": all_members}
-
-
-def iter_branches(tree: dict):
-    """Every branch of a tree from generate_org_tree, with the code of the unit above it (None: the committee)."""
-    for branch in tree["committee"]["branches"]:
-        yield None, branch
-    for general in tree["committee"]["general_branches"]:
-        for branch in general["branches"]:
-            yield general["code"], branch

@@ -100,14 +100,19 @@ def get_unit_led(session: Session, principal: Principal, unit_id: int) -> OrgUni
     return unit
 
 
+def get_owned_led(session: Session, principal: Principal, model, row_id: int):
+    """A row whose org_unit_id lies in the person's workspace, or NotFound (the same for anyone else's)."""
+    reach = led_subtree_ids(session, principal)
+    row = session.get(model, row_id)
+    if row is None or (reach != ALL_ORGS and row.org_unit_id not in reach):
+        raise NotFound()
+    return row
+
+
 def get_member_led(session: Session, principal: Principal, member_id: int) -> Member:
     """A member of the person's workspace, or NotFound (the same for anyone else's)."""
     require_leader(principal)
-    reach = led_subtree_ids(session, principal)
-    member = session.get(Member, member_id)
-    if member is None or (reach != ALL_ORGS and member.org_unit_id not in reach):
-        raise NotFound()
-    return member
+    return get_owned_led(session, principal, Member, member_id)
 
 
 def members_of(session: Session, *, unit_ids, q: str = "") -> list[Member]:

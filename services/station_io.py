@@ -6,7 +6,6 @@ code is already known is updated in place, never duplicated. Stations missing fr
 left as they are.
 """
 import csv
-import io
 import json
 import math
 import re
@@ -38,7 +37,7 @@ FALSE = {"0", "false", "no", "n", "否", "停用"}
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 PHONE_RE = re.compile(r"^[0-9+\-() ]{3,40}$")
 SPLIT_RE = re.compile(r"[;；,，、|]")
-MAX_BYTES = 20 * 1024 * 1024
+MAX_MB = 20
 MAX_ROWS = 50_000
 CRS = ("wgs84", "gcj02")
 
@@ -80,19 +79,6 @@ class ImportResult:
 
 
 # -- reading files ----------------------------------------------------------------------------
-
-def _decode(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
-        raise DomainError("file_too_large", _l("The file is larger than 20 MB."), status=413)
-    if not data.strip():
-        raise DomainError("empty_file", _l("The file is empty."))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError("bad_encoding", _l("The file is not readable text (save it as UTF-8)."))
-
 
 def detect_format(filename: str, text: str | None = None) -> str:
     """"csv" or "geojson", from the file name (or the first character of the text)."""
@@ -285,7 +271,7 @@ def check_file(session: Session, *, data: bytes, filename: str = "", crs: str = 
     """Every row of the file checked: (where, clean values), or StationImportError with every problem."""
     if crs not in CRS:
         raise DomainError("bad_crs", _l("Unknown coordinate system %(crs)s (use wgs84 or gcj02).", crs=crs))
-    text = _decode(data)
+    text = csvio.decode_upload(data, max_mb=MAX_MB)
     rows = _geojson_rows(text) if detect_format(filename, text) == "geojson" else _csv_rows(text)
     if not rows:
         raise DomainError("no_rows", _l("The file has no stations in it."))
@@ -382,11 +368,6 @@ def export_stations(session: Session, *, fmt: str = "csv", crs: str = "wgs84") -
                      "properties": {k: v for k, v in r.items() if k not in ("lat", "lon")}} for r in rows]
         return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
                           indent=1).encode("utf-8")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(FIELDS)
-    for r in rows:
-        writer.writerow([csvio._defuse(v) if isinstance(v, str) else v for v in (
-            r["code"], r["name"], r["kind"], r["district"], r["address"], f"{r['lat']:.7f}", f"{r['lon']:.7f}",
-            r["opening_hours"], ";".join(r["services"]), r["phone"], "1" if r["active"] else "0")])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csvio.to_csv(FIELDS, ((r["code"], r["name"], r["kind"], r["district"], r["address"], f"{r['lat']:.7f}",
+                                  f"{r['lon']:.7f}", r["opening_hours"], ";".join(r["services"]), r["phone"],
+                                  "1" if r["active"] else "0") for r in rows))

@@ -10,8 +10,6 @@ Who sees what:
 - Secretaries manage tasks owned inside `led_subtree_ids` (NotFound elsewhere) and see the progress of
   the members they lead.
 """
-import csv
-import io
 import math
 import os
 import random
@@ -36,10 +34,10 @@ from models import (Audience, Completion, Member, OrgUnit, ProgressStatus, Quest
                     StudyAssignee, StudyAttempt, StudyFile, StudyKind, StudyProgress, StudyQuestion, StudyTask,
                     utcnow)
 from models.db import ALL_ORGS, begin_write, unscoped
-from services import notices
+from services import csvio, notices
 from services.accounts import Principal
 from services.errors import DomainError, NotFound
-from services.orgs import get_unit_led, led_subtree_ids, require_leader
+from services.orgs import get_owned_led, get_unit_led, led_subtree_ids, require_leader
 
 KIND_COMPLETIONS = {
     StudyKind.article: (Completion.reading, Completion.quiz),
@@ -770,11 +768,7 @@ def check_task_data(data: TaskData) -> None:
 def get_task_led(session: Session, principal: Principal, task_id: int) -> StudyTask:
     """A task owned inside the person's workspace, or NotFound."""
     require_leader(principal)
-    reach = led_subtree_ids(session, principal)
-    task = session.get(StudyTask, task_id)
-    if task is None or (reach != ALL_ORGS and task.org_unit_id not in reach):
-        raise NotFound()
-    return task
+    return get_owned_led(session, principal, StudyTask, task_id)
 
 
 def _check_members(session: Session, principal: Principal, owner: OrgUnit, member_ids) -> list[int]:
@@ -812,12 +806,8 @@ def _apply(task: StudyTask, data: TaskData) -> None:
 
 
 def _check_file(session: Session, principal: Principal, file_id: int | None) -> None:
-    if file_id is None:
-        return
-    reach = led_subtree_ids(session, principal)
-    f = session.get(StudyFile, file_id)
-    if f is None or (reach != ALL_ORGS and f.org_unit_id not in reach):
-        raise NotFound()
+    if file_id is not None:
+        get_owned_led(session, principal, StudyFile, file_id)
 
 
 @_writes
@@ -1130,8 +1120,8 @@ def matrix(session: Session, principal: Principal, *, unit_id: int, year: int | 
     return Matrix(unit=unit, year=year, tasks=tasks, rows=rows, done_per_task=done_per_task)
 
 
-def export_csv(session: Session, principal: Principal, *, unit_id: int, now: datetime | None = None) -> str:
-    """学时 per member per year for a unit, as CSV in UTF-8 with a BOM (Excel opens it in Chinese)."""
+def export_csv(session: Session, principal: Principal, *, unit_id: int, now: datetime | None = None) -> bytes:
+    """学时 per member per year for a unit, as CSV (services.csvio: UTF-8 with a BOM, formulas defused)."""
     unit = get_unit_led(session, principal, unit_id)
     this_year = local_today(now).year
     with unscoped(session):
@@ -1148,23 +1138,16 @@ def export_csv(session: Session, principal: Principal, *, unit_id: int, now: dat
     by_member: dict[int, dict[int, int]] = {}
     for mid, year, half in totals:
         by_member.setdefault(mid, {})[int(year)] = int(half or 0)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Party branch"), _("Name"), _("Mobile number"), _("Year"), _("Study hours"), _("Target"),
-                     _("Target met")])
+    rows = []
     for m in members:
         years = sorted(set(by_member.get(m.id, {})) | {this_year})
         target = target_half(m.id in leaders)
         for y in years:
             half = by_member.get(m.id, {}).get(y, 0)
-            writer.writerow([_csv_safe(unit.name), _csv_safe(m.name), m.phone, y, hours_text(half), hours_text(target),
-                             _("yes") if half >= target else _("no")])
-    return "\ufeff" + out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise a cell that a spreadsheet would run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+            rows.append([unit.name, m.name, m.phone, y, hours_text(half), hours_text(target),
+                         _("yes") if half >= target else _("no")])
+    return csvio.to_csv([_("Party branch"), _("Name"), _("Mobile number"), _("Year"), _("Study hours"), _("Target"),
+                         _("Target met")], rows)
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """The secretary's workspace: the branches they lead and their members."""
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.branch.forms import EmptyForm, MemberForm, RosterImportForm, TransferForm
-from blueprints.web import db, form_errors, leader_required, render
+from blueprints.web import attachment, db, form_errors, leader_required, render
 from models import OrgKind, OrgUnit
 from services import home, member_roster, orgs
 from services.errors import DomainError
@@ -110,9 +110,7 @@ def transfer(member_id: int):
 @leader_required
 def roster_csv(unit_id: int):
     """Download the branch's member roster as CSV."""
-    data = member_roster.export_roster(db(), current_user, unit_id=unit_id)
-    return Response(data, mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=roster-{unit_id}.csv"})
+    return attachment(member_roster.export_roster(db(), current_user, unit_id=unit_id), f"roster-{unit_id}.csv")
 
 
 @bp.post("/units/<int:unit_id>/import")

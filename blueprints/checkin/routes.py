@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from blueprints.checkin.forms import (ActivityForm, CertificateForm, DecideForm, ManualHoursForm, NonceForm,
                                       ScanForm, StaffScanForm)
-from blueprints.web import db, form_errors, leader_required, render
+from blueprints.web import attachment, db, form_errors, leader_required, render
 from services import certificate_pdf, qr
 from services import checkin as svc
 from services.checkin import CheckInError, GeoFix, GeoResult
@@ -504,12 +504,8 @@ def decide(unit_id: int):
 @leader_required
 def export(unit_id: int):
     """The branch's records of a year as CSV (UTF-8 with BOM for Excel)."""
-    filename, text = svc.export_csv(db(), current_user, unit_id=unit_id, year=_year_arg())
-    response = make_response(text.encode("utf-8"))
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    filename, data = svc.export_csv(db(), current_user, unit_id=unit_id, year=_year_arg())
+    return attachment(data, filename)
 
 
 @bp.get("/checkin/branch/members/<int:member_id>")

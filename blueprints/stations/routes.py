@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.stations.forms import ButtonForm, ConsentForm, FilterForm, ImportForm
-from blueprints.web import db, form_errors, render, wants_fragment
+from blueprints.web import attachment, db, form_errors, render, wants_fragment
 from extensions import csrf, limiter
 from models import utcnow
 from models.db import get_session, unscoped
@@ -280,11 +280,8 @@ def export_file(fmt: str):
     """An administrator downloads every station (CSV or GeoJSON, WGS-84)."""
     if not current_user.is_admin or fmt not in ("csv", "geojson"):
         abort(403 if fmt in ("csv", "geojson") else 404)
-    body = station_io.export_stations(db(), fmt=fmt)
-    response = make_response(body)
-    response.mimetype = "text/csv" if fmt == "csv" else "application/geo+json"
-    response.headers["Content-Disposition"] = f"attachment; filename=stations.{fmt}"
-    return response
+    return attachment(station_io.export_stations(db(), fmt=fmt), f"stations.{fmt}",
+                      "text/csv" if fmt == "csv" else "application/geo+json")
 
 
 # -- command line: flask --app app stations import|export FILE --------------------------------

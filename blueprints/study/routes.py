@@ -1,7 +1,7 @@
 """学习: a member's tasks, reading, quizzes and reports, the yearly 学时 record; the secretary's study tools."""
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from blueprints.study.forms import (AttendanceForm, EmptyForm, QuestionForm, ReportForm, ReviewForm, TaskForm,
                                     hour_choices, option_fields, question_options)
-from blueprints.web import db, form_errors, leader_required, render
+from blueprints.web import attachment, db, form_errors, leader_required, render
 from services import study
 from services.errors import DomainError
 
@@ -205,12 +205,7 @@ def matrix(unit_id: int):
 @leader_required
 def export(unit_id: int):
     """学时 per member per year as CSV (UTF-8 with BOM)."""
-    text = study.export_csv(db(), current_user, unit_id=unit_id)
-    response = make_response(text.encode("utf-8"))
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=study-hours-{unit_id}.csv"
-    return response
+    return attachment(study.export_csv(db(), current_user, unit_id=unit_id), f"study-hours-{unit_id}.csv")
 
 
 @bp.get("/manage/units/<int:unit_id>/reviews")

@@ -284,7 +284,8 @@ def test_matrix_remind_and_csv(client, auth, world, session):
     assert client.post(url + "/remind", data={"csrf_token": token}).status_code == 302
     assert len(rows(session, select(Notice))) == 3
     csv = client.get(f"/study/manage/units/{world['a'].id}/export.csv")
-    assert csv.mimetype == "text/csv" and csv.data.startswith(b"\xef\xbb\xbf")
+    assert csv.content_type == "text/csv; charset=utf-8" and csv.data.startswith(b"\xef\xbb\xbf")
+    assert csv.headers["Content-Disposition"] == f'attachment; filename="study-hours-{world["a"].id}.csv"'
     assert "王小红" in csv.data.decode("utf-8-sig")
 
 

@@ -1,8 +1,7 @@
-"""The demo city: district outlines, generated stations and org tree, and the seed that loads them."""
+"""The demo city: district outlines, generated stations, and the seed that loads them with the org tree."""
 import re
 import time
 from collections import Counter
-from datetime import date
 
 import pytest
 from sqlalchemy import func
@@ -19,11 +18,6 @@ AREAS = {"futian", "luohu", "yantian", "nanshan", "baoan", "longgang", "longhua"
 @pytest.fixture(scope="module")
 def stations():
     return demo_city.generate_stations()
-
-
-@pytest.fixture(scope="module")
-def tree():
-    return demo_city.generate_org_tree()
 
 
 # -- outlines --------------------------------------------------------------------------------------
@@ -131,52 +125,6 @@ def test_small_counts(count):
         assert small[0]["name"] == "深圳市党群服务中心"
 
 
-# -- org tree --------------------------------------------------------------------------------------
-
-def test_org_tree_shape(tree):
-    """Is there one committee over a few general branches, 40 branches of 2-4 groups, 1,000 members?"""
-    committee = tree["committee"]
-    assert committee["name"].startswith("中共深圳市") and committee["short_name"].endswith("街道党工委")
-    assert 2 <= len(committee["general_branches"]) <= 6
-    branches = [b for _, b in demo_city.iter_branches(tree)]
-    assert len(branches) == 40 and len({b["code"] for b in branches}) == 40
-    assert len({b["name"] for b in branches}) == 40 and all(b["name"].endswith("党支部") for b in branches)
-    assert len(tree["members"]) == 1000
-    members = {m["code"]: m for m in tree["members"]}
-    for b in branches:
-        assert 2 <= len(b["groups"]) <= 4
-        assert members[b["secretary"]]["role"] == "secretary" and members[b["secretary"]]["branch"] == b["code"]
-        assert 2 <= len(b["committee"]) <= 4 and b["secretary"] not in b["committee"]
-        assert all(members[c]["role"] == "committee" and members[c]["status"] == "full" for c in b["committee"])
-        in_groups = [c for g in b["groups"] for c in g["members"]]
-        assert sorted(in_groups) == sorted(m["code"] for m in tree["members"] if m["branch"] == b["code"])
-        assert all(g["leader"] in g["members"] for g in b["groups"])
-
-
-def test_members_are_plausible(tree):
-    """Do members have Chinese names, unique valid mobiles (not the demo accounts'), dates 1975-2025, 5 % probationary?"""
-    members = tree["members"]
-    mobiles = [m["mobile"] for m in members]
-    assert len(set(mobiles)) == len(mobiles)
-    assert all(re.fullmatch(r"1[3-9]\d{9}", n) for n in mobiles)
-    assert not {"13800000000", "13800000001", "13800000002"} & set(mobiles)
-    assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", m["name"]) for m in members)
-    assert all(date(1975, 1, 1) <= m["joined"] <= date(2025, 12, 31) for m in members)
-    assert all((m["joined"] - m["born"]).days >= 18 * 365 for m in members)
-    status = Counter(m["status"] for m in members)
-    assert status["probationary"] == 50 and status["full"] == 950
-    assert all(m["role"] == "member" for m in members if m["status"] == "probationary")
-    assert {m["home_district"] for m in members} <= AREAS
-    assert Counter(m["gender"] for m in members).keys() == {"male", "female"}
-
-
-def test_org_tree_deterministic_and_scales():
-    """Does the same seed give the same tree, and do other sizes come out exact?"""
-    assert demo_city.generate_org_tree(seed=3) == demo_city.generate_org_tree(seed=3)
-    small = demo_city.generate_org_tree(seed=3, branches=4, members=60)
-    assert len(small["members"]) == 60 and len(list(demo_city.iter_branches(small))) == 4
-
-
 # -- the seed (services/demo.py) -------------------------------------------------------------------
 
 def test_seed_is_idempotent_and_demo_accounts_sign_in(ctx, session):
@@ -192,6 +140,26 @@ def test_seed_is_idempotent_and_demo_accounts_sign_in(ctx, session):
     sec = session.exec(select(Member).where(Member.phone == SECRETARY_PHONE)).one()
     role = session.exec(select(Role).where(Role.member_id == sec.id, Role.role == "secretary")).one()
     assert session.get(OrgUnit, role.org_unit_id).kind == "branch"
+
+
+def test_seed_builds_the_org_tree(ctx, session):
+    """Does the seed put branches of 2-4 groups under general branches (a few under the committee) and give
+    every member a unique valid mobile, a group of their branch and a secretary in each branch?"""
+    seed_demo(session, members=60, branches=9, stations=20)
+    units = session.exec(select(OrgUnit)).all()
+    kinds = Counter(u.kind for u in units)
+    assert kinds["committee"] == 1 and kinds["general_branch"] == 5 and kinds["branch"] == 9
+    branches = [u for u in units if u.kind == "branch"]
+    committee = next(u for u in units if u.kind == "committee")
+    assert sum(b.parent_id == committee.id for b in branches) == 2  # the 1st and the 9th
+    groups = {u.id: u.parent_id for u in units if u.kind == "group"}
+    assert all(2 <= Counter(groups.values())[b.id] <= 4 for b in branches)
+    members = session.exec(select(Member)).all()
+    phones = [m.phone for m in members]
+    assert len(members) == 60 and len(set(phones)) == 60 and all(re.fullmatch(r"1[3-9]\d{9}", p) for p in phones)
+    assert all(groups[m.group_id] == m.org_unit_id for m in members)
+    secretaries = session.exec(select(Role.org_unit_id).where(Role.role == "secretary")).all()
+    assert sorted(secretaries) == sorted(b.id for b in branches)
 
 
 def test_seed_if_empty_skips_a_used_database(ctx, session, factory):

@@ -491,9 +491,9 @@ def test_csv_export_has_bom_and_years(ctx, session, branch):
     study.credit_attendance(session, task_id=task.id, member_ids=[branch["m1"].id], source="t",
                             now=datetime(2025, 6, 1, tzinfo=timezone.utc))
     as_(session, sec)
-    text = study.export_csv(session, sec, unit_id=branch["unit"].id, now=datetime(2026, 2, 1, tzinfo=timezone.utc))
-    assert text.startswith("\ufeff")
-    lines = text.lstrip("\ufeff").splitlines()
+    data = study.export_csv(session, sec, unit_id=branch["unit"].id, now=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    assert data.startswith("\ufeff".encode())
+    lines = data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("支部,姓名,手机号,年度,学时")
     assert any(line.startswith("莲花支部,王一,") and ",2025,1.5,32," in line for line in lines)
     assert any(",2026,0,32,否" in line for line in lines)
