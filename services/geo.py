@@ -225,7 +225,6 @@ class StationIndex:
     def _search(self, lat: float, lon: float, *, limit: int, mask: np.ndarray | None = None,
                 accept: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
         """The general search: a widening box of grid rows around the point."""
-        n = self.size
         lat_r, lon_r = math.radians(lat), math.radians(lon)
         cos_q = math.cos(lat_r)
         origin = np.array((lat_r, lon_r))

@@ -1,9 +1,9 @@
 """Sign-in and password forms."""
 from flask_babel import lazy_gettext as _l
-from blueprints.form import AppForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from blueprints.form import AppForm
 from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 

@@ -1,9 +1,10 @@
 """Forms of the secretary's workspace."""
 from flask_babel import lazy_gettext as _l
-from blueprints.form import AppForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
+
+from blueprints.form import AppForm
 
 
 class MemberForm(AppForm):
@@ -33,3 +34,5 @@ class RosterImportForm(AppForm):
 
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
                      render_kw={"accept": ".csv,text/csv"})
+
+from blueprints.form import AppForm

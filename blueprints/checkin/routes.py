@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.checkin.forms import (ActivityForm, CertificateForm, DecideForm, ManualHoursForm, NonceForm,
-                                      ScanForm, StaffScanForm)
+                                      ScanPost, StaffScanForm)
 from blueprints.web import attachment, db, form_errors, leader_required, render
 from services import certificate_pdf, qr
 from services import checkin as svc
-from services.checkin import CheckInError, GeoFix, GeoResult
+from services.checkin import CheckInError, GeoResult
 from services.errors import DomainError
 
 bp = Blueprint("checkin", __name__, cli_group="checkin")
@@ -72,32 +72,25 @@ def scan(code: str):
         flash(_("Please sign in; your check-in at %(station)s continues right after.", station=station.name), "info")
         return redirect(url_for("auth.login", next=url_for("checkin.scan", code=code, p=scan_pass)))
     current = svc.open_checkin(session, member_id=current_user.id)
-    form = ScanForm(code=code, scan_pass=scan_pass, nonce=_nonce())
-    return render("checkin/confirm.html", form=form, station=station, needs_position=svc.needs_position(session, code),
+    return render("checkin/confirm.html", code=code, scan_pass=scan_pass, nonce=_nonce(), station=station, needs_position=svc.needs_position(session, code),
                   checking_out=bool(current and current.station_id == station.id),
                   auto=request.args.get("via") == "app")
-
-
-def _position(form: ScanForm) -> GeoFix | None:
-    if form.lat.data is None or form.lon.data is None or form.accuracy.data is None:
-        return None
-    return GeoFix(float(form.lat.data), float(form.lon.data), float(form.accuracy.data))
 
 
 @bp.post("/checkin/scan")
 @login_required
 def confirm():
     """Check in (or out) with a confirmed code; the position is used here and never stored."""
-    form = ScanForm()
-    if not form.validate_on_submit():
+    post = ScanPost.parse(request.form)
+    if post is None:
         return _code_error(CheckInError("bad_code"))
-    code = form.code.data
-    scanned_at = qr.open_scan(code, form.scan_pass.data)
+    code = post.code
+    scanned_at = qr.open_scan(code, post.scan_pass)
     try:
         if scanned_at is None:
             raise CheckInError("expired_code")
-        result = svc.perform_checkin(db(), member_id=current_user.id, code=code, nonce=form.nonce.data,
-                                     scanned_at=scanned_at, position=_position(form))
+        result = svc.perform_checkin(db(), member_id=current_user.id, code=code, nonce=post.nonce,
+                                     scanned_at=scanned_at, position=post.position)
     except CheckInError as e:
         if e.code == "duplicate" and e.checkin is not None:
             flash(str(e.message), "info")

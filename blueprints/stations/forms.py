@@ -1,10 +1,10 @@
 """Forms of the 地图 tab."""
 from flask_babel import lazy_gettext as _l
-from blueprints.form import AppForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from blueprints.form import AppForm
 from services.checkin import CheckinMode
 from services.station_admin import RADIUS_MAX_M, RADIUS_MIN_M
 

@@ -1,12 +1,12 @@
 """Forms of the study screens: tasks, questions, reports, reviews, attendance."""
 from flask_babel import lazy_gettext as _l
-from blueprints.form import AppForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.form import AppForm
 from services.study import MAX_OPTIONS
 
 
