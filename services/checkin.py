@@ -313,19 +313,43 @@ _ACTIVITY_AT = (  # the activity a check-in belongs to: one the member signed up
     .where(_act.c.station_id == sa.bindparam("station_id"), _act.c.cancelled.is_(False),
            _act.c.starts_at <= sa.bindparam("starts_by"), _act.c.ends_at >= sa.bindparam("at"))
     .order_by(_signup.c.id.is_(None), _act.c.starts_at).limit(1).scalar_subquery())
-_SCAN_FACTS = (  # the member's branch, that activity, and the visits that decide the scan (one row per visit)
+def _deciding(visit) -> sa.ColumnElement:
+    """The visits that decide a scan: the member's open visit (anywhere), this request's own record if it ran
+    before, and visits here that closed a moment ago."""
+    return or_(visit.c.open_member_id == visit.c.member_id, visit.c.nonce == sa.bindparam("nonce"),
+               visit.c.checkout_nonce == sa.bindparam("nonce"),
+               and_(visit.c.station_id == sa.bindparam("station_id"), visit.c.source == CheckinSource.scan,
+                    visit.c.checked_out_at >= sa.bindparam("since")))
+
+
+_SCAN_FACTS = (  # the member's branch, that activity, and the deciding visits (one row each)
     sa.select(_member.c.org_unit_id, _member.c.is_active, _ACTIVITY_AT.label("activity_id"),
               _visit.c.id, _visit.c.station_id, _visit.c.open_member_id, _visit.c.nonce, _visit.c.checkout_nonce,
               _visit.c.checked_out_at)
-    .select_from(_member.outerjoin(_visit, and_(_visit.c.member_id == _member.c.id, or_(
-        # the open visit (anywhere), this request's own record if it ran before, and visits here
-        # that closed a moment ago
-        _visit.c.open_member_id == _member.c.id, _visit.c.nonce == sa.bindparam("nonce"),
-        _visit.c.checkout_nonce == sa.bindparam("nonce"),
-        and_(_visit.c.station_id == sa.bindparam("station_id"), _visit.c.source == CheckinSource.scan,
-             _visit.c.checked_out_at >= sa.bindparam("since"))))))
+    .select_from(_member.outerjoin(_visit, and_(_visit.c.member_id == _member.c.id, _deciding(_visit))))
     .where(_member.c.id == sa.bindparam("member_id"))
     .order_by(_visit.c.checked_out_at.desc()))
+
+
+def _typed(name: str, column: str) -> sa.BindParameter:
+    return sa.bindparam(name, type_=_visit.c[column].type)
+
+
+_NEW_VISIT = {  # a scan's new visit, column by column, for the one-statement common case
+    "member_id": _member.c.id, "org_unit_id": _member.c.org_unit_id, "station_id": _typed("station_id", "station_id"),
+    "activity_id": _ACTIVITY_AT, "source": sa.literal(CheckinSource.scan.value), "method": _typed("method", "method"),
+    "status": sa.literal(CheckinStatus.open.value), "open_member_id": _member.c.id, "nonce": _typed("nonce", "nonce"),
+    "checked_in_at": _typed("at", "checked_in_at"), "service_day": _typed("service_day", "service_day"),
+    "offline": _typed("offline", "offline"), "staff_id": _typed("staff_id", "staff_id"),
+    "geo_inside": _typed("geo_inside", "geo_inside"), "geo_distance_m": _typed("geo_distance_m", "geo_distance_m"),
+    "geo_accuracy_m": _typed("geo_accuracy_m", "geo_accuracy_m"),
+}
+_earlier = _visit.alias("earlier")
+# The common case in one statement: insert the visit when the member is active and no visit decides
+# otherwise; nothing inserted sends the scan down the general path. The unique keys still stand behind it.
+_INSERT_IF_NOTHING_DECIDES = sa.insert(_visit).from_select(list(_NEW_VISIT), sa.select(*_NEW_VISIT.values()).where(
+    _member.c.id == sa.bindparam("member_id"), _member.c.is_active.is_(True),
+    ~sa.exists().where(_earlier.c.member_id == _member.c.id, _deciding(_earlier)))).returning(_visit.c.id)
 _SCAN_FACTS_LOCKED = _SCAN_FACTS.with_for_update(of=_member)  # PostgreSQL: one member's scans run one at a time
 _INSERT_VISIT = sa.insert(_visit).returning(_visit.c.id)
 _MEMBER_ROW = sa.select(_member.c.org_unit_id, _member.c.is_active).where(_member.c.id == sa.bindparam("member_id"))
@@ -347,23 +371,36 @@ def _apply_scan(session: Session, *, member_id: int, station: StationLike, metho
     """Check in, or out when already in here; a repeat within a minute is a duplicate, a retried request
     gets its first result.
 
-    One short write transaction: a Core read decides, a Core insert writes the usual new visit, and
-    only the rarer paths (check-out, moving stations, overdue visits) load ORM records.
+    One short write transaction. The common case (nothing open, nothing just now) is one INSERT that
+    checks its own condition; otherwise a Core read decides, and only the rarer paths (check-out,
+    moving stations, overdue visits) load ORM records.
     """
-    repeat = timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS"))
-    begin_write(session)  # BEGIN IMMEDIATE on SQLite; on PostgreSQL the member's row lock
+    visit = {"member_id": member_id, "station_id": station.id, "nonce": nonce, "method": method, "at": at,
+             "service_day": local_day(at), "offline": offline, "staff_id": staff_id,
+             "geo_inside": geo.inside if geo else None, "geo_distance_m": geo.distance_m if geo else None,
+             "geo_accuracy_m": geo.accuracy_m if geo else None,
+             "since": at - timedelta(seconds=cfg("CHECKIN_REPEAT_SECONDS")), "starts_by": at + timedelta(minutes=30)}
+    begin_write(session)  # BEGIN IMMEDIATE on SQLite; on PostgreSQL the unique keys, and the row lock below
+    record_id = core_connection(session).execute(_INSERT_IF_NOTHING_DECIDES, visit).scalar()
+    if record_id is None:
+        return _decide_scan(session, visit, station=station, now=now)
+    session.commit()
+    return ScanResult("checked_in", station, record_id, session=session)
+
+
+def _decide_scan(session: Session, visit: dict, *, station: StationLike, now: datetime) -> ScanResult:
+    """The general path: a replay, a check-out, a duplicate, or a new visit after closing an open one."""
+    at, nonce, staff_id = visit["at"], visit["nonce"], visit["staff_id"]
     query = _SCAN_FACTS_LOCKED if session.bind.dialect.name == "postgresql" else _SCAN_FACTS
-    rows = core_connection(session).execute(query, {
-        "member_id": member_id, "nonce": nonce, "station_id": station.id, "since": at - repeat,
-        "starts_by": at + timedelta(minutes=30), "at": at}).all()
+    rows = core_connection(session).execute(query, visit).all()
     if not rows or not rows[0].is_active:
         raise NotFound()
     visits = [r for r in rows if r.id is not None]
-    for visit in visits:
-        if visit.nonce == nonce:  # the same request, sent again
-            return ScanResult("checked_in", station, visit.id, replayed=True, session=session)
-        if visit.checkout_nonce == nonce:
-            return ScanResult("checked_out", station, visit.id, replayed=True, session=session)
+    for row in visits:
+        if row.nonce == nonce:  # the same request, sent again
+            return ScanResult("checked_in", station, row.id, replayed=True, session=session)
+        if row.checkout_nonce == nonce:
+            return ScanResult("checked_out", station, row.id, replayed=True, session=session)
     open_visit = next((v for v in visits if v.open_member_id is not None), None)
     recent = next((v for v in visits if v.open_member_id is None and v.station_id == station.id), None)
     with unscoped(session):
@@ -373,7 +410,7 @@ def _apply_scan(session: Session, *, member_id: int, station: StationLike, metho
             session.flush()
             current = None
         if current is not None and current.station_id == station.id:
-            if at - current.checked_in_at < repeat:
+            if current.checked_in_at > visit["since"]:
                 raise CheckInError("duplicate", checkin=current)
             _close(session, current, at=at, method=CheckoutMethod.staff if staff_id else CheckoutMethod.scan,
                    nonce=nonce)
@@ -385,12 +422,12 @@ def _apply_scan(session: Session, *, member_id: int, station: StationLike, metho
         elif recent is not None:
             raise CheckInError("duplicate", checkin=session.get(CheckIn, recent.id))
     record_id = core_connection(session).execute(_INSERT_VISIT, dict(
-        member_id=member_id, org_unit_id=rows[0].org_unit_id, station_id=station.id, activity_id=rows[0].activity_id,
-        source=CheckinSource.scan, method=method, status=CheckinStatus.open, open_member_id=member_id,
-        nonce=nonce, checkout_nonce=None, checked_in_at=at, checked_out_at=None, checkout_method=None,
-        service_day=local_day(at), offline=offline, staff_id=staff_id,
-        geo_inside=geo.inside if geo else None, geo_distance_m=geo.distance_m if geo else None,
-        geo_accuracy_m=geo.accuracy_m if geo else None)).scalar_one()
+        member_id=visit["member_id"], org_unit_id=rows[0].org_unit_id, station_id=station.id,
+        activity_id=rows[0].activity_id, source=CheckinSource.scan, method=visit["method"],
+        status=CheckinStatus.open, open_member_id=visit["member_id"], nonce=nonce, checkout_nonce=None,
+        checked_in_at=at, checked_out_at=None, checkout_method=None, service_day=visit["service_day"],
+        offline=visit["offline"], staff_id=staff_id, geo_inside=visit["geo_inside"],
+        geo_distance_m=visit["geo_distance_m"], geo_accuracy_m=visit["geo_accuracy_m"])).scalar_one()
     session.commit()
     return ScanResult("checked_in", station, record_id, session=session)
 
