@@ -353,7 +353,11 @@ _INSERT_IF_NOTHING_DECIDES = sa.insert(_visit).from_select(list(_NEW_VISIT), sa.
 _SCAN_FACTS_LOCKED = _SCAN_FACTS.with_for_update(of=_member)  # PostgreSQL: one member's scans run one at a time
 _INSERT_VISIT = sa.insert(_visit).returning(_visit.c.id)
 _MEMBER_ROW = sa.select(_member.c.org_unit_id, _member.c.is_active).where(_member.c.id == sa.bindparam("member_id"))
-_STATION = sa.select(Station.__table__).where(Station.__table__.c.id == sa.bindparam("station_id"))  # a row
+_station = Station.__table__
+_STATION = sa.select(  # the columns a scan needs (and its confirmation page shows), as a row
+    _station.c.id, _station.c.name, _station.c.address, _station.c.qr_key, _station.c.poster_version,
+    _station.c.is_active, _station.c.checkin_mode, _station.c.opening_hours, _station.c.lat, _station.c.lon,
+    _station.c.geofence_radius_m).where(_station.c.id == sa.bindparam("station_id"))
 
 
 def _lock_member(session: Session, member_id: int) -> int:
