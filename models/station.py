@@ -52,4 +52,5 @@ class Station(SQLModel, table=True):
     checkin_mode: str = Field(default="kiosk", sa_type=String(20))  # services.checkin.CheckinMode
     poster_version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # set on every update (ORM or Core): each process's copies of the stations notice the change by it
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow})

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from models import (Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus,
                     CheckoutMethod, CommunityRegistration, Member, OrgUnit, Station, utcnow)
 from models.db import begin_write, core_connection, unscoped
-from services import opening_hours, qr
+from services import opening_hours, qr, stations
 from services.errors import DomainError, NotFound
 from services.orgs import get_member_led, get_unit_led, require_leader, subtree_ids
 
@@ -38,7 +38,7 @@ DEFAULTS = {
     "CHECKIN_GEO_ACCURACY_ALLOWANCE_M": 50,  # at most this much of the accuracy widens the fence
 }
 COUNTED = (CheckinStatus.counted, CheckinStatus.approved)
-StationLike = Station | sa.Row  # the scan path reads a station's columns as a Core row
+StationLike = Station | stations.ScanStation | sa.Row  # the scan path reads a station's facts, or its row
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -461,7 +461,8 @@ def resolve_station_code(session: Session, code: str, *, at: datetime, offline: 
         raise CheckInError("bad_code") from e
     if token.kind not in ("r", "p"):
         raise CheckInError("bad_code")
-    station = core_connection(session).execute(_STATION, {"station_id": token.subject_id}).first()
+    station = stations.scan_station(session, token.subject_id) or core_connection(session).execute(
+        _STATION, {"station_id": token.subject_id}).first()  # not in this process's copy: closed, or new
     if station is None or not qr.verify_station_mac(token, station):
         raise CheckInError("bad_code")
     if token.kind == "r":

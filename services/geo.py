@@ -325,37 +325,44 @@ def rank(index: StationIndex, lat: float, lon: float, *, limit: int = DEFAULT_LI
 
 @dataclass
 class _Cached:
-    index: StationIndex
+    value: object
     stamp: tuple
     checked: float
 
 
-_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> {name: _Cached}
 _lock = threading.Lock()
+
+
+def cached(engine, name: str, *, stamp: Callable[[], tuple], build: Callable[[], object],
+           ttl: float = INDEX_TTL_S):
+    """A value this process keeps for a database (the station index, the scan's station facts):
+    rebuilt when `stamp()` changes, which is checked every `ttl` s."""
+    now = time.monotonic()
+    entry = _cache.get(engine, {}).get(name)
+    if entry is not None and now - entry.checked < ttl:
+        return entry.value
+    with _lock:
+        entry = _cache.get(engine, {}).get(name)
+        if entry is not None and time.monotonic() - entry.checked < ttl:
+            return entry.value
+        current = stamp()
+        if entry is not None and entry.stamp == current:
+            entry.checked = time.monotonic()
+            return entry.value
+        value = build()
+        _cache.setdefault(engine, {})[name] = _Cached(value=value, stamp=current, checked=time.monotonic())
+        return value
 
 
 def cached_index(engine, *, stamp: Callable[[], tuple], build: Callable[[], StationIndex],
                  ttl: float = INDEX_TTL_S) -> StationIndex:
-    """The process's index for this database: rebuilt when `stamp()` changes, checked every `ttl` s."""
-    now = time.monotonic()
-    entry = _cache.get(engine)
-    if entry is not None and now - entry.checked < ttl:
-        return entry.index
-    with _lock:
-        entry = _cache.get(engine)
-        if entry is not None and time.monotonic() - entry.checked < ttl:
-            return entry.index
-        current = stamp()
-        if entry is not None and entry.stamp == current:
-            entry.checked = time.monotonic()
-            return entry.index
-        index = build()
-        _cache[engine] = _Cached(index=index, stamp=current, checked=time.monotonic())
-        return index
+    """The process's station index for this database (see `cached`)."""
+    return cached(engine, "index", stamp=stamp, build=build, ttl=ttl)
 
 
 def invalidate(engine=None) -> None:
-    """Forget the index (after an import or an edit); the next query rebuilds it."""
+    """Forget what is kept (after an import or an edit); the next use rebuilds it."""
     with _lock:
         if engine is None:
             _cache.clear()

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from models import Member, OrgUnit, Role, RoleName, Station, utcnow
+from models import Member, OrgUnit, Role, RoleName, Station
 from models.db import begin_write
-from services import stations
 from services.accounts import Principal, normalize_phone
 from services.checkin import CheckinMode
 from services.errors import DomainError, Forbidden, NotFound
@@ -103,10 +102,7 @@ def update_settings(session: Session, principal: Principal, *, station_id: int, 
         if changed:
             for name in changed:
                 setattr(station, name, wanted[name])
-            station.updated_at = utcnow()  # the station index of every process notices the change
-            session.add(station)
-    if "is_active" in changed:
-        stations.invalidate_index(session)
+            session.add(station)  # updated_at moves with it: every process's copies notice the change
     return changed
 
 

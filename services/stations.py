@@ -10,7 +10,7 @@ and guarded so that this branch runs without them:
 - `home_station_id(session, member_id=...)`: models.checkin.CommunityRegistration.station_id.
 """
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Optional
@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_
+from sqlalchemy import event, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -194,6 +194,53 @@ def _build(session: Session) -> geo.StationIndex:
         flags["svc:" + code] = [code in i.services for i in infos]
     return geo.StationIndex([i.id for i in infos], [i.lat for i in infos], [i.lon for i in infos],
                             flags=flags, payload=infos)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStation:
+    """What a scan needs about an active station (and its confirmation page shows), kept in memory."""
+
+    id: int
+    name: str
+    address: str
+    qr_key: str
+    poster_version: int
+    is_active: bool
+    checkin_mode: str
+    opening_hours: str
+    lat: float
+    lon: float
+    geofence_radius_m: int
+
+
+def _build_scan(session: Session) -> dict[int, ScanStation]:
+    """Read every active station's check-in facts once."""
+    rows = session.exec(select(*(getattr(Station, f.name) for f in fields(ScanStation)))
+                        .where(Station.is_active.is_(True))).all()
+    return {row.id: ScanStation(*row) for row in rows}
+
+
+def scan_station(session: Session, station_id: int, *, ttl: float = geo.INDEX_TTL_S) -> ScanStation | None:
+    """An active station's check-in facts from this process's copy, or None when the copy lacks it.
+
+    The copy is dropped at once when this process writes a station, and rebuilt within 30 s
+    (INDEX_TTL_S) when another process does: a scan reads no station row.
+    """
+    return geo.cached(session.get_bind(), "scan", stamp=lambda: _stamp(session),
+                      build=lambda: _build_scan(session), ttl=ttl).get(station_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_station_writes(session: Session, _context) -> None:
+    """Remember that this transaction wrote stations, so that its commit drops this process's copies."""
+    if any(isinstance(obj, Station) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["stations_written"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_copies(session: Session) -> None:
+    if session.info.pop("stations_written", False):
+        geo.invalidate(session.get_bind())
 
 
 def station_index(session: Session, *, ttl: float = geo.INDEX_TTL_S) -> geo.StationIndex:

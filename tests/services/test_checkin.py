@@ -453,3 +453,38 @@ def test_opening_hours_formats():
     assert oh.is_open("Mo-Fr 09:00-18:00; Sa 09:00-12:00", saturday_10)
     assert not oh.is_open("Mo-Fr 09:00-18:00; Sa 09:00-12:00", saturday_10.replace(hour=13))
     assert oh.closes_after("09:00-18:00", saturday_10) == saturday_10.replace(hour=18)
+
+
+def test_scan_uses_a_copy_of_the_station_that_follows_changes(setup, session):
+    """Does a scan see a renewed poster and a switch to geofence mode made here at once, and a change made by
+    another process (a write this process did not flush) once the copy's 30 s check comes round?"""
+    from sqlalchemy import update
+
+    from models import Station
+    from services import stations
+
+    member, station = setup
+    old_poster = qr.poster_token(station)
+    inside = GeoFix(22.55, 114.055, 10)
+    assert scan(session, member, station, T0, code=old_poster, position=inside).action == "checked_in"
+    assert stations.scan_station(session, station.id).poster_version == station.poster_version
+    station.poster_version += 1
+    station.checkin_mode = svc.CheckinMode.geofence
+    session.add(station)
+    session.commit()
+    with pytest.raises(CheckInError) as e:
+        scan(session, member, station, T0 + timedelta(hours=1), code=old_poster, position=inside)
+    assert e.value.code == "expired_code"
+    with pytest.raises(CheckInError) as e:  # kiosk codes now need the position too
+        scan(session, member, station, T0 + timedelta(hours=1))
+    assert e.value.code == "needs_position"
+    # another process switches check-in off: its UPDATE bumps updated_at, which the copy's stamp notices
+    station_id = station.id
+    session.rollback()  # (the in-memory test database has one shared connection)
+    with session.get_bind().begin() as conn:
+        conn.execute(update(Station).where(Station.id == station_id).values(checkin_mode=svc.CheckinMode.off))
+    assert stations.scan_station(session, station_id).checkin_mode == svc.CheckinMode.geofence  # within 30 s
+    assert stations.scan_station(session, station_id, ttl=0).checkin_mode == svc.CheckinMode.off
+    with pytest.raises(CheckInError) as e:
+        scan(session, member, station, T0 + timedelta(hours=2), position=inside)
+    assert e.value.code == "station_closed"
