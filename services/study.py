@@ -1217,8 +1217,13 @@ def store_upload(session: Session, principal: Principal, *, unit_id: int, stream
     row = StudyFile(org_unit_id=unit.id, token=token, original_name=os.path.basename(filename or "")[:200] or
                     f"file{kind[1]}", mime=kind[0], size=len(data), uploaded_by=principal.id,
                     created_at=now or utcnow())
-    session.add(row)
-    session.commit()
+    try:
+        session.add(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        target.unlink(missing_ok=True)  # no row, no file: nothing is left behind
+        raise
     return row
 
 

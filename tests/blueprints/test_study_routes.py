@@ -350,3 +350,22 @@ def test_record_page_and_member_card(client, auth, world, session):
     card = client.get(f"/study/manage/members/{world['m1'].id}/card", headers=HX).get_data(as_text=True)
     assert 'data-half="4"' in card
     assert 'hx-get="/study/manage/members/' in client.get(f"/branch/members/{world['m1'].id}").get_data(as_text=True)
+
+
+def test_failed_database_write_leaves_no_file(client, auth, world, session, uploads, monkeypatch):
+    """When the database refuses the file's row after the bytes were saved, is the saved file removed again?"""
+    from sqlmodel import Session as SQLModelSession
+
+    real_commit = SQLModelSession.commit
+
+    def failing_commit(self):
+        if any(isinstance(obj, StudyFile) for obj in self.new):
+            raise RuntimeError("the database went away")
+        return real_commit(self)
+
+    monkeypatch.setattr(SQLModelSession, "commit", failing_commit)
+    response = _new_task_with_file(client, auth, world, b"%PDF-1.7\n%%EOF", "讲话.pdf")
+    monkeypatch.undo()
+    assert response.status_code == 500  # the database failing is not the member's input
+    assert rows(session, select(StudyFile)) == []
+    assert not uploads.exists() or list(uploads.iterdir()) == []
