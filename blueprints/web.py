@@ -42,30 +42,27 @@ def db():
     return get_session()
 
 
-def leader_required(view):
-    """Only secretaries, committee members and admins; a 403 for others."""
+def _only(view, allowed):
+    """The view for signed-in people that `allowed(current_user)` admits; a 403 for others."""
 
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if not current_user.is_secretary:
+        if not allowed(current_user):
             abort(403)
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def leader_required(view):
+    """Only secretaries, committee members and admins; a 403 for others."""
+    return _only(view, lambda person: person.is_secretary)
 
 
 def admin_required(view):
     """Only administrators; a 403 for others."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+    return _only(view, lambda person: person.is_admin)
 
 
 def form_errors(form) -> list[str]:
