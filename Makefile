@@ -59,7 +59,7 @@ test-fast: dev-deps translations
 # The database tests again against PostgreSQL (database `test` on 127.0.0.1:5432 by default).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-postgres: dev-deps translations
-	TEST_DATABASE_URL=$(TEST_PG_URL) $(VENV)/bin/pytest -q -m "not browser" tests/services tests/blueprints tests/load
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(VENV)/bin/pytest -q -m "not browser" tests/services tests/blueprints tests/load tests/demo
 
 messages: deps
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header . >/dev/null

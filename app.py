@@ -109,7 +109,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_request_hooks(app: Flask) -> None:
-    from services.orgs import apply_scope
+    from services.accounts.orgs import apply_scope
 
     @app.before_request
     def _scope_and_password_gate():

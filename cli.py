@@ -57,7 +57,7 @@ def db_revision(message: str, rev_id: str | None) -> None:
 def demo_seed(if_empty: bool) -> None:
     """Load the demo city (idempotent)."""
     from models.db import get_session
-    from services.demo import seed_demo
+    from demo import seed_demo
 
     summary = seed_demo(get_session(), only_if_empty=if_empty)
     click.echo(summary)

@@ -33,7 +33,7 @@ def seed(app, n_members: int):
     from models import Member, OrgKind, Station
     from models.base import utcnow
     from models.db import ALL_ORGS
-    from services import orgs
+    from services.accounts import orgs
 
     engine = app.extensions["sc_engine"]
     with app.app_context(), Session(engine, expire_on_commit=False) as s:
@@ -59,7 +59,7 @@ def seed(app, n_members: int):
 def scan_requests(app, station, people) -> list[Request]:
     """One check-in POST per member, with a code and a scan pass made now (valid for the next 15-30 s)."""
     from models.base import utcnow
-    from services import qr
+    from services.checkin import codes as qr
 
     with app.app_context():
         code = qr.rotating_token(station)

@@ -101,7 +101,8 @@ def build_database(path: Path, n: int = 2300) -> tuple[str, int, dict]:
     from config import TestConfig
     from models import District, Member, OrgKind, Station
     from models.db import ALL_ORGS
-    from services import orgs, passwords, stations
+    from services import stations
+    from services.accounts import orgs, passwords
 
     url = f"sqlite:///{path}"
     app = create_app(TestConfig(url))

@@ -148,7 +148,7 @@ def signed_in(app, member_id: int, *, session=None) -> tuple[str, str]:
     from flask_wtf.csrf import generate_csrf
 
     from models import UserSession, utcnow
-    from services.accounts import _token_hash
+    from services.accounts import token_hash
 
     if session is None:
         from sqlmodel import Session
@@ -164,7 +164,7 @@ def signed_in(app, member_id: int, *, session=None) -> tuple[str, str]:
     now = utcnow()
     from datetime import timedelta
 
-    session.add(UserSession(token_hash=_token_hash(token), member_id=member_id, remember=False, created_at=now,
+    session.add(UserSession(token_hash=token_hash(token), member_id=member_id, remember=False, created_at=now,
                             last_seen_at=now, expires_at=now + timedelta(hours=12)))
     with app.test_request_context():
         flask.g.pop("csrf_token", None)  # Flask-WTF caches the token per app context

@@ -29,8 +29,9 @@ from app import create_app  # noqa: E402
 from config import TestConfig  # noqa: E402
 from models import Member, Membership, OrgKind, RoleName, StudyProgress, utcnow  # noqa: E402
 from models.db import ALL_ORGS  # noqa: E402
-from services import orgs, passwords, study  # noqa: E402
-from services.accounts import Principal  # noqa: E402
+from services import study  # noqa: E402
+from services.accounts import Principal, orgs, passwords  # noqa: E402
+from services.accounts.members import grant_role  # noqa: E402
 
 PASSWORD = "bench-password-1"
 STATUSES = ["completed", "completed", "completed", "in_progress", "submitted", "returned"]
@@ -49,7 +50,7 @@ def build(app, members: int, tasks: int) -> tuple[int, str, Principal]:
                      password_hash=passwords.hash_password(PASSWORD))
         s.add(sec)
         s.flush()
-        orgs.grant_role(s, member_id=sec.id, role=RoleName.secretary, org_unit_id=branch.id)
+        grant_role(s, member_id=sec.id, role=RoleName.secretary, org_unit_id=branch.id)
         people = [Member(name=f"党员{i:03d}", phone=f"137{i:08d}", org_unit_id=branch.id,
                          group_id=groups[i % 4].id, must_change_password=False) for i in range(members - 1)]
         s.add_all(people)

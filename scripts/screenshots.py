@@ -54,7 +54,7 @@ def _serve_demo() -> tuple[str, callable]:
     upgrade_database(app)
     with app.app_context():
         from models.db import get_session
-        from services.demo import seed_demo
+        from demo import seed_demo
 
         print(seed_demo(get_session()))
     server = make_server("127.0.0.1", 0, app, threaded=True)

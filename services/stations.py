@@ -52,7 +52,7 @@ _SERVICES_FALLBACK = {
 def _demo_services():
     """services.demo_city.SERVICES when that module exists (looked up once per process)."""
     try:
-        from services.demo_city import SERVICES  # type: ignore
+        from demo.city import SERVICES  # type: ignore
     except ImportError:
         return None
     return SERVICES

@@ -34,10 +34,11 @@ from models import (Audience, Completion, Member, OrgUnit, ProgressStatus, Quest
                     StudyAssignee, StudyAttempt, StudyFile, StudyKind, StudyProgress, StudyQuestion, StudyTask,
                     utcnow)
 from models.db import ALL_ORGS, begin_write, unscoped
-from services import csvio, notices
+from services import csvio
+from services import notify as notices
 from services.accounts import Principal
 from services.errors import DomainError, NotFound
-from services.orgs import get_owned_led, get_unit_led, led_subtree_ids, require_leader
+from services.accounts.orgs import get_owned_led, get_unit_led, led_subtree_ids, require_leader
 
 KIND_COMPLETIONS = {
     StudyKind.article: (Completion.reading, Completion.quiz),
@@ -1162,7 +1163,7 @@ class MemberCard:
 
 def member_card(session: Session, principal: Principal, *, member_id: int, now: datetime | None = None) -> MemberCard:
     """This year's 学时 of a member the secretary leads (NotFound otherwise)."""
-    from services.orgs import get_member_led
+    from services.accounts.orgs import get_member_led
 
     member = get_member_led(session, principal, member_id)
     year = local_today(now).year

@@ -14,7 +14,7 @@ from app import create_app
 from config import TestConfig
 from models import Member, MemberStatus, OrgKind, RoleName, Station
 from models.db import ALL_ORGS
-from services import orgs, passwords
+from services.accounts import members, orgs, passwords
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 PASSWORD = "correct horse 42"
@@ -141,11 +141,11 @@ class Factory:
                 name_, target = role, None
             role_name = RoleName(name_)
             if role_name == RoleName.station_staff:
-                orgs.grant_role(self.s, member_id=m.id, role=role_name, station_id=target.id)
+                members.grant_role(self.s, member_id=m.id, role=role_name, station_id=target.id)
             elif role_name == RoleName.admin:
-                orgs.grant_role(self.s, member_id=m.id, role=role_name)
+                members.grant_role(self.s, member_id=m.id, role=role_name)
             else:
-                orgs.grant_role(self.s, member_id=m.id, role=role_name, org_unit_id=(target or branch).id)
+                members.grant_role(self.s, member_id=m.id, role=role_name, org_unit_id=(target or branch).id)
         self.s.commit()
         return m
 

@@ -4,7 +4,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from blueprints.form import AppForm
-from services.passwords import MAX_LENGTH, MIN_LENGTH
+from services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 
 class LoginForm(AppForm):

@@ -6,7 +6,7 @@ from flask_login import current_user
 from blueprints.branch.forms import EmptyForm, MemberForm, RosterImportForm, TransferForm
 from blueprints.web import attachment, db, form_errors, leader_required, render
 from models import OrgKind, OrgUnit
-from services import home, member_roster, orgs
+from services.accounts import members, orgs, roster
 from services.errors import DomainError
 
 bp = Blueprint("branch", __name__, url_prefix="/branch")
@@ -16,7 +16,7 @@ bp = Blueprint("branch", __name__, url_prefix="/branch")
 @leader_required
 def index():
     """The units this person leads."""
-    return render("branch/index.html", led=home.led_summaries(db(), current_user))
+    return render("branch/index.html", led=orgs.led_summaries(db(), current_user))
 
 
 def _unit_page(unit_id: int, form: MemberForm | None = None, errors=None, status: int = 200):
@@ -26,8 +26,8 @@ def _unit_page(unit_id: int, form: MemberForm | None = None, errors=None, status
     form = form or MemberForm()
     form.group_id.choices = [(0, _("No group"))] + [(g.id, g.name) for g in groups]
     q = request.args.get("q", "")
-    members = orgs.members_of(session, unit_ids=[unit.id], q=q)
-    return render("branch/unit.html", "member_list", unit=unit, groups=groups, members=members, q=q,
+    people = members.members_of(session, unit_ids=[unit.id], q=q)
+    return render("branch/unit.html", "member_list", unit=unit, groups=groups, members=people, q=q,
                   form=form, errors=errors or [], status=status, import_form=RosterImportForm())
 
 
@@ -48,7 +48,7 @@ def add_member(unit_id: int):
     if not form.validate_on_submit():
         return _unit_page(unit_id, form, form_errors(form), 400)
     try:
-        member, initial = orgs.create_member(
+        member, initial = members.create_member(
             db(), current_user, name=form.name.data, phone=form.phone.data, branch_id=unit_id,
             group_id=form.group_id.data or None, joined_on=form.joined_on.data, status=form.status.data)
     except DomainError as e:
@@ -71,7 +71,7 @@ def member(member_id: int):
     transfer = TransferForm()
     transfer.to_branch_id.choices = _transfer_choices()
     return render("branch/member.html", member=m, unit=session.get(OrgUnit, m.org_unit_id),
-                  history=orgs.membership_history(session, member_id=m.id), transfer=transfer, button=EmptyForm())
+                  history=members.membership_history(session, member_id=m.id), transfer=transfer, button=EmptyForm())
 
 
 @bp.post("/members/<int:member_id>/reset-password")
@@ -81,7 +81,7 @@ def reset_password(member_id: int):
     orgs.get_member_led(db(), current_user, member_id)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("branch.member", member_id=member_id))
-    initial = orgs.reset_password(db(), current_user, member_id=member_id)
+    initial = members.reset_password(db(), current_user, member_id=member_id)
     flash(_("Password reset. One-time password: %(pw)s", pw=initial), "success")
     return redirect(url_for("branch.member", member_id=member_id))
 
@@ -97,7 +97,7 @@ def transfer(member_id: int):
         flash(" ".join(form_errors(form)), "error")
         return redirect(url_for("branch.member", member_id=member_id))
     try:
-        orgs.transfer_member(db(), current_user, member_id=member_id, to_branch_id=form.to_branch_id.data,
+        members.transfer_member(db(), current_user, member_id=member_id, to_branch_id=form.to_branch_id.data,
                              note=form.note.data or "")
     except DomainError as e:
         flash(str(e.message), "error")
@@ -110,7 +110,7 @@ def transfer(member_id: int):
 @leader_required
 def roster_csv(unit_id: int):
     """Download the branch's member roster as CSV."""
-    return attachment(member_roster.export_roster(db(), current_user, unit_id=unit_id), f"roster-{unit_id}.csv")
+    return attachment(roster.export_roster(db(), current_user, unit_id=unit_id), f"roster-{unit_id}.csv")
 
 
 @bp.post("/units/<int:unit_id>/import")
@@ -122,8 +122,8 @@ def roster_import(unit_id: int):
     if not form.validate_on_submit():
         return render("branch/import.html", unit=unit, errors=form_errors(form), problems=[], created=[], status=400)
     try:
-        created = member_roster.import_roster(db(), current_user, unit_id=unit_id, data=form.file.data.read())
-    except member_roster.RosterImportError as e:
+        created = roster.import_roster(db(), current_user, unit_id=unit_id, data=form.file.data.read())
+    except roster.RosterImportError as e:
         return render("branch/import.html", unit=unit, errors=[str(e.message)], problems=e.problems, created=[],
                       status=400)
     except DomainError as e:

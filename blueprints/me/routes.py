@@ -4,7 +4,8 @@ from flask_login import current_user, login_required
 
 from blueprints.auth.forms import LanguageForm
 from blueprints.web import db, render
-from services import home, orgs, stations
+from services import stations
+from services.accounts import members, orgs
 from models import Member
 from models.db import unscoped
 
@@ -18,8 +19,8 @@ def index():
     session = db()
     with unscoped(session):
         member = session.get(Member, current_user.id)
-    branch, group = home.my_units(session, current_user)
-    history = orgs.membership_history(session, member_id=current_user.id)
+    branch, group = orgs.my_units(session, current_user)
+    history = members.membership_history(session, member_id=current_user.id)
     return render("me/index.html", member=member, branch=branch, group=group, history=history,
                   language_form=LanguageForm(), next_url=request.path,
                   location_consent=stations.consent_of(session, member_id=current_user.id))

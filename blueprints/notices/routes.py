@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from blueprints.study.forms import EmptyForm
 from blueprints.web import db, render
-from services import notices
+from services import notify
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
 
@@ -18,7 +18,7 @@ def _safe_link(link: str) -> str | None:
 @login_required
 def index():
     """The member's notices, newest first; unread ones stand out."""
-    return render("notices/index.html", items=notices.for_member(db(), member_id=current_user.id),
+    return render("notices/index.html", items=notify.for_member(db(), member_id=current_user.id),
                   button=EmptyForm())
 
 
@@ -28,8 +28,8 @@ def open_notice(notice_id: int):
     """Mark a notice read and go where it points."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    notice = notices.mark_read(db(), member_id=current_user.id, notice_id=notice_id)
-    return redirect(_safe_link(notice.link) or url_for("notices.index"))
+    notice = notify.mark_read(db(), member_id=current_user.id, notice_id=notice_id)
+    return redirect(_safe_link(notice.link) or url_for("notify.index"))
 
 
 @bp.post("/read-all")
@@ -38,5 +38,5 @@ def read_all():
     """Mark every notice read."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    notices.mark_all_read(db(), member_id=current_user.id)
-    return redirect(url_for("notices.index"))
+    notify.mark_all_read(db(), member_id=current_user.id)
+    return redirect(url_for("notify.index"))

@@ -4,8 +4,8 @@ import threading
 import pytest
 from sqlmodel import Session, SQLModel, func, select
 
-from app import create_app
 import config
+from app import create_app
 from models import District, LocationConsent, Station
 from models.db import ALL_ORGS
 from services import station_io, stations

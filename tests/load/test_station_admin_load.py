@@ -11,7 +11,7 @@ from services import station_admin
 from services.accounts import Principal
 from services.errors import DomainError
 from tests.conftest import Factory
-from tests.load.test_checkin_load import load_app, new_session, run_at_once  # noqa: F401 - load_app is a fixture
+from tests.load.helpers import new_session, run_at_once
 
 pytestmark = pytest.mark.load
 

@@ -4,8 +4,8 @@ from datetime import date
 from sqlmodel import select
 
 from models import Role, RoleName
-from services import orgs, study
-from services.accounts import Principal
+from services import study
+from services.accounts import Principal, orgs
 
 FAR_PAST = date(2020, 1, 1)
 FAR_FUTURE = date(2099, 12, 31)

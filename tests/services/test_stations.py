@@ -180,7 +180,7 @@ def test_demo_seed_is_idempotent_and_grants_no_consent(ctx, session, city, facto
     """Does the demo seed index the stations, say so, and leave every member without location consent?"""
     import random
 
-    from services import demo_geo
+    from demo import geo as demo_geo
 
     m = factory.member()
     first = demo_geo.seed(session, rng=random.Random(1))

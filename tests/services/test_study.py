@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import select
 
 from models import Notice, StudyAttempt, StudyProgress, StudyTask
-from services import notices, study
+from services import notify as notices
+from services import study
 from services.errors import DomainError, NotFound
 from tests.services.study_helpers import as_, make_task, principal, task_data
 
