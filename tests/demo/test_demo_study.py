@@ -6,7 +6,7 @@ from sqlmodel import select
 from models import Notice, StudyProgress, StudyTask
 from demo import study as demo_study
 from services import study
-from tests.services.study_helpers import principal
+from tests.services.study.helpers import principal
 
 
 def test_seed_is_idempotent_and_makes_the_demo_member_alive(ctx, factory, session):

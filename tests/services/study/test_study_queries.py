@@ -5,7 +5,7 @@ from sqlalchemy import event
 
 from models import StudyProgress
 from services import study
-from tests.services.study_helpers import principal, task_data
+from tests.services.study.helpers import principal, task_data
 
 STATUSES = ["completed", "in_progress", "submitted", "returned"]
 

@@ -7,7 +7,7 @@ from sqlmodel import select
 from models import Notice, StudyAttempt, StudyFile, StudyProgress, StudyTask
 from services import study
 from tests.conftest import csrf_from
-from tests.services.study_helpers import FAR_FUTURE, FAR_PAST, principal, task_data
+from tests.services.study.helpers import FAR_FUTURE, FAR_PAST, principal, task_data
 
 HX = {"HX-Request": "true"}
 

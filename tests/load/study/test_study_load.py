@@ -13,7 +13,7 @@ from models.db import ALL_ORGS
 from services import study
 from services.errors import DomainError
 from tests.conftest import Factory
-from tests.services.study_helpers import principal, task_data
+from tests.services.study.helpers import principal, task_data
 
 pytestmark = pytest.mark.load
 

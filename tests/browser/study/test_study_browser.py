@@ -9,7 +9,7 @@ from models import utcnow
 from services import study
 from tests.browser.conftest import LiveServer, sign_in
 from tests.conftest import PASSWORD
-from tests.services.study_helpers import principal, task_data
+from tests.services.study.helpers import principal, task_data
 
 
 @pytest.fixture
