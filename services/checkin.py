@@ -22,7 +22,8 @@ from sqlmodel import Session, select
 from models import (Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus,
                     CheckoutMethod, CommunityRegistration, Member, OrgUnit, Station, utcnow)
 from models.db import begin_write, core_connection, unscoped
-from services import opening_hours, qr, stations
+from services import qr, stations
+from services.stations import opening_hours
 from services.errors import DomainError, NotFound
 from services.orgs import get_member_led, get_unit_led, require_leader, subtree_ids
 

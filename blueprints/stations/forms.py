@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from blueprints.form import AppForm
 from services.checkin import CheckinMode
-from services.station_admin import RADIUS_MAX_M, RADIUS_MIN_M
+from services.stations.admin import RADIUS_MAX_M, RADIUS_MIN_M
 
 
 class FilterForm(AppForm):

@@ -443,7 +443,7 @@ def test_opening_hours_formats():
     """Are the usual ways of writing opening hours read (and unreadable text treated as always open)?"""
     from zoneinfo import ZoneInfo
 
-    from services import opening_hours as oh
+    from services.stations import opening_hours as oh
 
     tz = ZoneInfo("Asia/Shanghai")
     saturday_10 = datetime(2026, 11, 21, 10, 0, tzinfo=tz)

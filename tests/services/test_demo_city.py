@@ -10,7 +10,7 @@ from sqlmodel import select
 from models import District, Member, OrgUnit, Role, Station
 from services import accounts, demo_city
 from services.demo import ADMIN_PHONE, DEMO_PASSWORD, MEMBER_PHONE, SECRETARY_PHONE, seed_demo
-from services.opening_hours import parse
+from services.stations.opening_hours import parse
 
 AREAS = {"futian", "luohu", "yantian", "nanshan", "baoan", "longgang", "longhua", "pingshan", "guangming", "dapeng"}
 

@@ -1,6 +1,6 @@
 """Finding service stations: near a point, in a district, by name; what each offers now; consent.
 
-The station list of the 地图 tab is built here from the in-memory index of services.geo (one per
+The station list of the 地图 tab is built here from the in-memory index of services.stations.index (one per
 process, rebuilt when the station table changes), so a ranked list needs no scan of the table.
 
 Interface points for the check-in feature (issue 3), written against the check-in branch's models
@@ -25,8 +25,10 @@ from sqlmodel import Session, select
 from models import District, Member, Station
 from models.db import begin_write, unscoped
 from models.geo import LocationConsent
-from services import geo
 from services.errors import DomainError, NotFound
+from services.stations.index import (DEFAULT_LIMIT, INDEX_TTL_S, MAX_LIMIT, REACH_M, REACH_MINUTES, Nearby,
+                                      RoutingConfig, StationIndex, cached, cached_index, check_point, invalidate,
+                                      nearest_stations, walk_minutes)
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 LIST_LIMIT = 60  # stations shown for a district or a search
@@ -98,7 +100,7 @@ def service_labels() -> dict[str, Any]:
 @lru_cache(maxsize=4096)
 def parse_hours(text: str):
     """The parsed opening hours of a station, or None when the text does not parse."""
-    from services import opening_hours
+    from services.stations import opening_hours
 
     try:
         return opening_hours.parse(text)
@@ -180,7 +182,7 @@ def _stamp(session: Session) -> tuple:
     return tuple(str(v) for v in row)
 
 
-def _build(session: Session) -> geo.StationIndex:
+def _build(session: Session) -> StationIndex:
     """Read every active station once and index it."""
     rows = session.exec(select(Station).where(Station.is_active.is_(True))).all()
     infos = [StationInfo(id=s.id, code=s.code, name=s.name, kind=str(getattr(s.kind, "value", s.kind)),
@@ -192,7 +194,7 @@ def _build(session: Session) -> geo.StationIndex:
     flags: dict[str, list[bool]] = {"all_day": [i.is_24_7 for i in infos]}
     for code in {c for i in infos for c in i.services}:
         flags["svc:" + code] = [code in i.services for i in infos]
-    return geo.StationIndex([i.id for i in infos], [i.lat for i in infos], [i.lon for i in infos],
+    return StationIndex([i.id for i in infos], [i.lat for i in infos], [i.lon for i in infos],
                             flags=flags, payload=infos)
 
 
@@ -220,13 +222,13 @@ def _build_scan(session: Session) -> dict[int, ScanStation]:
     return {row.id: ScanStation(*row) for row in rows}
 
 
-def scan_station(session: Session, station_id: int, *, ttl: float = geo.INDEX_TTL_S) -> ScanStation | None:
+def scan_station(session: Session, station_id: int, *, ttl: float = INDEX_TTL_S) -> ScanStation | None:
     """An active station's check-in facts from this process's copy, or None when the copy lacks it.
 
     The copy is dropped at once when this process writes a station, and rebuilt within 30 s
     (INDEX_TTL_S) when another process does: a scan reads no station row.
     """
-    return geo.cached(session.get_bind(), "scan", stamp=lambda: _stamp(session),
+    return cached(session.get_bind(), "scan", stamp=lambda: _stamp(session),
                       build=lambda: _build_scan(session), ttl=ttl).get(station_id)
 
 
@@ -240,18 +242,18 @@ def _note_station_writes(session: Session, _context) -> None:
 @event.listens_for(Session, "after_commit")
 def _drop_copies(session: Session) -> None:
     if session.info.pop("stations_written", False):
-        geo.invalidate(session.get_bind())
+        invalidate(session.get_bind())
 
 
-def station_index(session: Session, *, ttl: float = geo.INDEX_TTL_S) -> geo.StationIndex:
+def station_index(session: Session, *, ttl: float = INDEX_TTL_S) -> StationIndex:
     """This process's index of the active stations (rebuilt when the table changed)."""
-    return geo.cached_index(session.get_bind(), stamp=lambda: _stamp(session), build=lambda: _build(session),
+    return cached_index(session.get_bind(), stamp=lambda: _stamp(session), build=lambda: _build(session),
                             ttl=ttl)
 
 
 def invalidate_index(session: Session) -> None:
     """Drop the cached index after stations changed."""
-    geo.invalidate(session.get_bind())
+    invalidate(session.get_bind())
 
 
 # -- listing ----------------------------------------------------------------------------------
@@ -284,7 +286,7 @@ class Item:
 
     info: StationInfo
     status: OpenStatus
-    nearby: Optional[geo.Nearby] = None
+    nearby: Optional[Nearby] = None
     activities: list = field(default_factory=list)
 
 
@@ -294,10 +296,10 @@ def _check_service(filters: Filters) -> None:
 
 
 def nearby(session: Session, *, lat, lon, filters: Filters = Filters(), at: datetime,
-           limit: int = geo.DEFAULT_LIMIT, routing: Optional[geo.RoutingConfig] = None,
+           limit: int = DEFAULT_LIMIT, routing: Optional[RoutingConfig] = None,
            with_activities: bool = True) -> list[Item]:
     """The stations nearest to a point, nearest first, filtered; the position is used, never kept."""
-    lat, lon = geo.check_point(lat, lon)
+    lat, lon = check_point(lat, lon)
     _check_service(filters)
     index = station_index(session)
     mask = index.mask_for(all_day=filters.all_day, **{"svc:" + filters.service: True} if filters.service else {})
@@ -308,7 +310,7 @@ def nearby(session: Session, *, lat, lon, filters: Filters = Filters(), at: date
 
         def accept(pos: int) -> bool:
             return status_of(payload[pos].hours).is_open
-    ranked = geo.nearest_stations(index, lat, lon, limit=limit, mask=mask, accept=accept, routing=routing)
+    ranked = nearest_stations(index, lat, lon, limit=limit, mask=mask, accept=accept, routing=routing)
     items = []
     for n in ranked:
         info = index.info(n.station_id)
@@ -319,7 +321,7 @@ def nearby(session: Session, *, lat, lon, filters: Filters = Filters(), at: date
 
 
 def near_station(session: Session, *, station_id: int, filters: Filters = Filters(), at: datetime,
-                 limit: int = geo.DEFAULT_LIMIT) -> list[Item]:
+                 limit: int = DEFAULT_LIMIT) -> list[Item]:
     """The stations nearest to a station (the member's home station), nearest first."""
     info = station_index(session).info(station_id)
     if info is None:
@@ -461,7 +463,7 @@ def _json_rows(rows, reach_m: float) -> str:
             until[key] = '"%s"' % status.at.isoformat() if status.at else "null"
         parts.append('%s"minutes":%r,"distance_m":%d,"within_reach":%s,"source":"%s","open":"%s","until":%s}' % (
             info.json_head, round(minutes, 1), round(metres),
-            "true" if minutes <= geo.REACH_MINUTES + 1e-9 else "false", source, status.kind, until[key]))
+            "true" if minutes <= REACH_MINUTES + 1e-9 else "false", source, status.kind, until[key]))
     return '{"reach_m":%r,"stations":[%s]}' % (round(reach_m, 1), ",".join(parts))
 
 
@@ -472,20 +474,20 @@ def nearest_json(items: list[Item], reach_m: float) -> str:
 
 
 def nearest_json_body(session: Session, *, lat, lon, filters: Filters = Filters(), at: datetime,
-                      limit: int = geo.DEFAULT_LIMIT, routing: Optional[geo.RoutingConfig] = None) -> str:
+                      limit: int = DEFAULT_LIMIT, routing: Optional[RoutingConfig] = None) -> str:
     """The JSON endpoint: the nearest stations to a point; without filters or routing, straight from the index."""
     if routing is not None or filters.active:
         return nearest_json(nearby(session, lat=lat, lon=lon, filters=filters, at=at, limit=limit, routing=routing,
-                                   with_activities=False), geo.REACH_M)
-    lat, lon = geo.check_point(lat, lon)
+                                   with_activities=False), REACH_M)
+    lat, lon = check_point(lat, lon)
     index = station_index(session)
     status_of = _status_memo(at)
     info = index.info
     rows = []
-    for sid, metres in index.nearest(lat, lon, limit=max(1, min(int(limit), geo.MAX_LIMIT))):
+    for sid, metres in index.nearest(lat, lon, limit=max(1, min(int(limit), MAX_LIMIT))):
         station = info(sid)
-        rows.append((station, metres, geo.walk_minutes(metres), "model", status_of(station.hours)))
-    return _json_rows(rows, geo.REACH_M)
+        rows.append((station, metres, walk_minutes(metres), "model", status_of(station.hours)))
+    return _json_rows(rows, REACH_M)
 
 
 # -- consent ----------------------------------------------------------------------------------
@@ -531,7 +533,7 @@ def navigation_links(*, name: str, lat: float, lon: float) -> dict[str, str]:
     China (Apple's map data there comes from AutoNavi and takes GCJ-02), WGS-84 elsewhere.
     geo: URI (RFC 5870): WGS-84, for the system's map app.
     """
-    from services import coords
+    from services.stations import coords
 
     g_lat, g_lon = _to_gcj02(lat, lon)
     b_lat, b_lon = _to_bd09(lat, lon)
@@ -548,13 +550,13 @@ def navigation_links(*, name: str, lat: float, lon: float) -> dict[str, str]:
 
 
 def _to_gcj02(lat: float, lon: float) -> tuple[float, float]:
-    from services import coords
+    from services.stations import coords
 
     return coords.wgs84_to_gcj02(lat, lon)
 
 
 def _to_bd09(lat: float, lon: float) -> tuple[float, float]:
-    from services import coords
+    from services.stations import coords
 
     return coords.wgs84_to_bd09(lat, lon)
 
