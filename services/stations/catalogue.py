@@ -1,7 +1,8 @@
-"""Finding service stations: near a point, in a district, by name; what each offers now; consent.
+"""The station catalogue: what each active station is and offers, kept in memory per process.
 
-The station list of the 地图 tab is built here from the in-memory index of services.stations.index (one per
-process, rebuilt when the station table changes), so a ranked list needs no scan of the table.
+The station lists of the 地图 tab (services.stations.circle) are built from an in-memory index
+(services.stations.index, one per process, rebuilt when the station table changes), so a ranked
+list needs no scan of the table; a scan reads its station's facts from a copy kept the same way.
 
 Interface points for the check-in feature (issue 3), written against the check-in branch's models
 and guarded so that this branch runs without them:
@@ -10,25 +11,21 @@ and guarded so that this branch runs without them:
 - `home_station_id(session, member_id=...)`: models.checkin.CommunityRegistration.station_id.
 """
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Optional
-from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from models import District, Member, Station
-from models.db import begin_write, unscoped
-from models.geo import LocationConsent
-from services.errors import DomainError, NotFound
-from services.stations.index import (DEFAULT_LIMIT, INDEX_TTL_S, MAX_LIMIT, REACH_M, REACH_MINUTES, Nearby,
-                                      RoutingConfig, StationIndex, cached, cached_index, check_point, invalidate,
-                                      nearest_stations, walk_minutes)
+from models.db import unscoped
+from services.errors import NotFound
+from services.stations import opening_hours
+from services.stations.index import INDEX_TTL_S, StationIndex, cached, cached_index, invalidate
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 LIST_LIMIT = 60  # stations shown for a district or a search
@@ -100,8 +97,6 @@ def service_labels() -> dict[str, Any]:
 @lru_cache(maxsize=4096)
 def parse_hours(text: str):
     """The parsed opening hours of a station, or None when the text does not parse."""
-    from services.stations import opening_hours
-
     try:
         return opening_hours.parse(text)
     except opening_hours.OpeningHoursError:
@@ -135,19 +130,6 @@ def open_status(hours_text: str, at: datetime) -> OpenStatus:
         return OpenStatus("open", change, change is not None and change.date() == local.date())
     change = hours.opens_at(local)
     return OpenStatus("closed", change, change is not None and change.date() == local.date())
-
-
-def _status_memo(at: datetime):
-    """open_status for one moment, computed once per distinct opening-hours text."""
-    local = at.astimezone(TIMEZONE)
-    memo: dict[str, OpenStatus] = {}
-
-    def status(hours_text: str) -> OpenStatus:
-        found = memo.get(hours_text)
-        if found is None:
-            found = memo[hours_text] = open_status(hours_text, local)
-        return found
-    return status
 
 
 # -- the index and what it keeps per station --------------------------------------------------
@@ -195,7 +177,7 @@ def _build(session: Session) -> StationIndex:
     for code in {c for i in infos for c in i.services}:
         flags["svc:" + code] = [code in i.services for i in infos]
     return StationIndex([i.id for i in infos], [i.lat for i in infos], [i.lon for i in infos],
-                            flags=flags, payload=infos)
+                        flags=flags, payload=infos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +211,7 @@ def scan_station(session: Session, station_id: int, *, ttl: float = INDEX_TTL_S)
     (INDEX_TTL_S) when another process does: a scan reads no station row.
     """
     return cached(session.get_bind(), "scan", stamp=lambda: _stamp(session),
-                      build=lambda: _build_scan(session), ttl=ttl).get(station_id)
+                  build=lambda: _build_scan(session), ttl=ttl).get(station_id)
 
 
 @event.listens_for(Session, "after_flush")
@@ -248,7 +230,7 @@ def _drop_copies(session: Session) -> None:
 def station_index(session: Session, *, ttl: float = INDEX_TTL_S) -> StationIndex:
     """This process's index of the active stations (rebuilt when the table changed)."""
     return cached_index(session.get_bind(), stamp=lambda: _stamp(session), build=lambda: _build(session),
-                            ttl=ttl)
+                        ttl=ttl)
 
 
 def invalidate_index(session: Session) -> None:
@@ -256,125 +238,11 @@ def invalidate_index(session: Session) -> None:
     invalidate(session.get_bind())
 
 
-# -- listing ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Filters:
-    """The list's filters: open now, 24-hour areas, one service."""
-
-    open_now: bool = False
-    all_day: bool = False
-    service: Optional[str] = None
-
-    @property
-    def active(self) -> bool:
-        """Whether any filter narrows the list."""
-        return self.open_now or self.all_day or bool(self.service)
-
-    def admits(self, info: StationInfo, status: OpenStatus) -> bool:
-        """Whether a station passes the filters."""
-        if self.all_day and not info.is_24_7:
-            return False
-        if self.service and self.service not in info.services:
-            return False
-        return not (self.open_now and not status.is_open)
-
-
-@dataclass(slots=True)
-class Item:
-    """One row of the list: the station, how far, open now, today's activities."""
-
-    info: StationInfo
-    status: OpenStatus
-    nearby: Optional[Nearby] = None
-    activities: list = field(default_factory=list)
-
-
-def _check_service(filters: Filters) -> None:
-    if filters.service and filters.service not in service_labels():
-        raise DomainError("unknown_service", _l("Unknown service type."))
-
-
-def nearby(session: Session, *, lat, lon, filters: Filters = Filters(), at: datetime,
-           limit: int = DEFAULT_LIMIT, routing: Optional[RoutingConfig] = None,
-           with_activities: bool = True) -> list[Item]:
-    """The stations nearest to a point, nearest first, filtered; the position is used, never kept."""
-    lat, lon = check_point(lat, lon)
-    _check_service(filters)
-    index = station_index(session)
-    mask = index.mask_for(all_day=filters.all_day, **{"svc:" + filters.service: True} if filters.service else {})
-    status_of = _status_memo(at)
-    accept = None
-    if filters.open_now:
-        payload = index.payload
-
-        def accept(pos: int) -> bool:
-            return status_of(payload[pos].hours).is_open
-    ranked = nearest_stations(index, lat, lon, limit=limit, mask=mask, accept=accept, routing=routing)
-    items = []
-    for n in ranked:
-        info = index.info(n.station_id)
-        items.append(Item(info=info, status=status_of(info.hours), nearby=n))
-    if with_activities:
-        _attach_activities(session, items, at)
-    return items
-
-
-def near_station(session: Session, *, station_id: int, filters: Filters = Filters(), at: datetime,
-                 limit: int = DEFAULT_LIMIT) -> list[Item]:
-    """The stations nearest to a station (the member's home station), nearest first."""
-    info = station_index(session).info(station_id)
-    if info is None:
-        raise NotFound(_l("This station does not exist or is closed."))
-    return nearby(session, lat=info.lat, lon=info.lon, filters=filters, at=at, limit=limit)
-
+# -- reads ------------------------------------------------------------------------------------
 
 def districts(session: Session) -> list[District]:
     """Every district, in the city's order."""
     return list(session.exec(select(District).order_by(District.sort, District.code)).all())
-
-
-def _rows_to_items(session: Session, stations: list[Station], filters: Filters, at: datetime,
-                   limit: int) -> list[Item]:
-    index = station_index(session)
-    status_of = _status_memo(at)
-    items = []
-    for s in stations:
-        info = index.info(s.id)
-        if info is None:
-            continue
-        status = status_of(info.hours)
-        if filters.admits(info, status):
-            items.append(Item(info=info, status=status))
-        if len(items) >= limit:
-            break
-    _attach_activities(session, items, at)
-    return items
-
-
-def in_district(session: Session, *, district: str, filters: Filters = Filters(), at: datetime,
-                limit: int = LIST_LIMIT) -> list[Item]:
-    """The stations of a district: centres first, then by name."""
-    _check_service(filters)
-    if not district or session.get(District, district) is None:
-        raise DomainError("unknown_district", _l("Unknown district. Please choose one from the list."))
-    rows = session.exec(select(Station).where(Station.district_code == district, Station.is_active.is_(True))
-                        .order_by(Station.kind, Station.name)).all()
-    return _rows_to_items(session, list(rows), filters, at, limit)
-
-
-def search(session: Session, *, q: str, filters: Filters = Filters(), at: datetime,
-           limit: int = LIST_LIMIT) -> list[Item]:
-    """Stations whose name or address contains the text."""
-    _check_service(filters)
-    text = " ".join((q or "").split())[:60]
-    if not text:
-        raise DomainError("empty_search", _l("Enter part of a station's name or address to search."))
-    rows = session.exec(select(Station).where(
-        Station.is_active.is_(True),
-        or_(Station.name.icontains(text, autoescape=True), Station.address.icontains(text, autoescape=True)))
-        .order_by(Station.kind, Station.name).limit(500)).all()
-    return _rows_to_items(session, list(rows), filters, at, limit)
 
 
 def get_station(session: Session, station_id: int) -> Station:
@@ -438,227 +306,3 @@ def home_station_id(session: Session, *, member_id: int) -> Optional[int]:
             member = session.get(Member, member_id)
         return getattr(member, "home_station_id", None) if member else None
     return None
-
-
-def _attach_activities(session: Session, items: list[Item], at: datetime) -> None:
-    if not items:
-        return
-    found = todays_activities(session, station_ids=[i.info.id for i in items], day=at.astimezone(TIMEZONE).date())
-    for item in items:
-        item.activities = found.get(item.info.id, [])
-
-
-def _json_rows(rows, reach_m: float) -> str:
-    """The JSON endpoint's body from (info, metres, minutes, source, status) rows (a hot path).
-
-    Assembled from each station's pre-serialised part; the same document json.dumps would give:
-    {"reach_m", "stations": [{"id", "code", "name", "minutes", "distance_m", "within_reach",
-    "source", "open", "until"}]}.
-    """
-    until: dict[int, str] = {}
-    parts = []
-    for info, metres, minutes, source, status in rows:
-        key = id(status)
-        if key not in until:
-            until[key] = '"%s"' % status.at.isoformat() if status.at else "null"
-        parts.append('%s"minutes":%r,"distance_m":%d,"within_reach":%s,"source":"%s","open":"%s","until":%s}' % (
-            info.json_head, round(minutes, 1), round(metres),
-            "true" if minutes <= REACH_MINUTES + 1e-9 else "false", source, status.kind, until[key]))
-    return '{"reach_m":%r,"stations":[%s]}' % (round(reach_m, 1), ",".join(parts))
-
-
-def nearest_json(items: list[Item], reach_m: float) -> str:
-    """The JSON endpoint's body for listed items."""
-    return _json_rows(((i.info, i.nearby.distance_m, i.nearby.minutes, i.nearby.source, i.status) for i in items),
-                      reach_m)
-
-
-def nearest_json_body(session: Session, *, lat, lon, filters: Filters = Filters(), at: datetime,
-                      limit: int = DEFAULT_LIMIT, routing: Optional[RoutingConfig] = None) -> str:
-    """The JSON endpoint: the nearest stations to a point; without filters or routing, straight from the index."""
-    if routing is not None or filters.active:
-        return nearest_json(nearby(session, lat=lat, lon=lon, filters=filters, at=at, limit=limit, routing=routing,
-                                   with_activities=False), REACH_M)
-    lat, lon = check_point(lat, lon)
-    index = station_index(session)
-    status_of = _status_memo(at)
-    info = index.info
-    rows = []
-    for sid, metres in index.nearest(lat, lon, limit=max(1, min(int(limit), MAX_LIMIT))):
-        station = info(sid)
-        rows.append((station, metres, walk_minutes(metres), "model", status_of(station.hours)))
-    return _json_rows(rows, REACH_M)
-
-
-# -- consent ----------------------------------------------------------------------------------
-
-def consent_of(session: Session, *, member_id: int) -> Optional[datetime]:
-    """When the member consented to the use of their location, or None."""
-    return session.exec(select(LocationConsent.granted_at).where(LocationConsent.member_id == member_id)).first()
-
-
-def grant_consent(session: Session, *, member_id: int) -> datetime:
-    """Record the member's consent (the fact and the time only); granting twice keeps the first."""
-    begin_write(session)
-    existing = session.exec(select(LocationConsent).where(LocationConsent.member_id == member_id)).first()
-    if existing is not None:
-        session.commit()
-        return existing.granted_at
-    row = LocationConsent(member_id=member_id)
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:  # a concurrent grant won: theirs stands
-        session.rollback()
-        return consent_of(session, member_id=member_id)
-    return row.granted_at
-
-
-def withdraw_consent(session: Session, *, member_id: int) -> bool:
-    """Withdraw the consent; True when there was one."""
-    begin_write(session)
-    row = session.exec(select(LocationConsent).where(LocationConsent.member_id == member_id)).first()
-    if row is not None:
-        session.delete(row)
-    session.commit()
-    return row is not None
-
-
-# -- station page -----------------------------------------------------------------------------
-
-def navigation_links(*, name: str, lat: float, lon: float) -> dict[str, str]:
-    """Links that open map apps at the station, each in the coordinate system it expects.
-
-    AMap: GCJ-02 (coordinate=gaode). Baidu: BD-09 (coord_type=bd09ll). Apple Maps: GCJ-02 inside
-    China (Apple's map data there comes from AutoNavi and takes GCJ-02), WGS-84 elsewhere.
-    geo: URI (RFC 5870): WGS-84, for the system's map app.
-    """
-    from services.stations import coords
-
-    g_lat, g_lon = _to_gcj02(lat, lon)
-    b_lat, b_lon = _to_bd09(lat, lon)
-    a_lat, a_lon = (g_lat, g_lon) if coords.in_china(lat, lon) else (lat, lon)
-    return {
-        "amap": "https://uri.amap.com/marker?" + urlencode(
-            {"position": f"{g_lon:.6f},{g_lat:.6f}", "name": name, "coordinate": "gaode", "callnative": "1"}),
-        "baidu": "https://api.map.baidu.com/marker?" + urlencode(
-            {"location": f"{b_lat:.6f},{b_lon:.6f}", "title": name, "content": name, "coord_type": "bd09ll",
-             "output": "html", "src": "webapp.servicecircle"}),
-        "apple": "https://maps.apple.com/?" + urlencode({"ll": f"{a_lat:.6f},{a_lon:.6f}", "q": name}),
-        "geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(name)})",
-    }
-
-
-def _to_gcj02(lat: float, lon: float) -> tuple[float, float]:
-    from services.stations import coords
-
-    return coords.wgs84_to_gcj02(lat, lon)
-
-
-def _to_bd09(lat: float, lon: float) -> tuple[float, float]:
-    from services.stations import coords
-
-    return coords.wgs84_to_bd09(lat, lon)
-
-
-def week_hours(hours_text: str, at: datetime) -> list[tuple[date, list[tuple[datetime, datetime]]]]:
-    """The opening intervals of each of the next seven days (local time), today first."""
-    hours = parse_hours(hours_text or "")
-    local = at.astimezone(TIMEZONE)
-    days = []
-    for k in range(7):
-        day = local.date() + timedelta(days=k)
-        start = datetime.combine(day, datetime.min.time(), TIMEZONE)
-        end = start + timedelta(days=1)
-        spans = []
-        if hours is not None and not hours.is_24_7:
-            cursor = start
-            for _ in range(12):  # a day has a few intervals at most
-                if hours.is_open(cursor):
-                    close = hours.closes_at(cursor) or end
-                    spans.append((cursor, min(close, end)))
-                    cursor = close
-                else:
-                    nxt = hours.opens_at(cursor)
-                    if nxt is None or nxt >= end:
-                        break
-                    cursor = nxt
-                if cursor >= end:
-                    break
-        days.append((day, spans))
-    return days
-
-
-@dataclass
-class StationDetail:
-    """Everything the station page shows."""
-
-    station: Station
-    district: Optional[District]
-    status: OpenStatus
-    is_24_7: bool
-    hours_known: bool
-    week: list
-    activities: list
-    checkin_mode: Optional[str]
-    links: dict[str, str]
-    services: list[tuple[str, Any]]
-
-
-def detail(session: Session, *, station_id: int, at: datetime) -> StationDetail:
-    """A station's page: hours, services, contact, activities, check-in mode, navigation links."""
-    station = get_station(session, station_id)
-    parsed = parse_hours(station.opening_hours or "")
-    labels = service_labels()
-    acts = todays_activities(session, station_ids=[station.id], day=at.astimezone(TIMEZONE).date())
-    return StationDetail(
-        station=station, district=session.get(District, station.district_code),
-        status=open_status(station.opening_hours, at), is_24_7=bool(parsed and parsed.is_24_7),
-        hours_known=parsed is not None, week=week_hours(station.opening_hours, at),
-        activities=acts.get(station.id, []), checkin_mode=checkin_mode(station),
-        links=navigation_links(name=station.name, lat=station.lat, lon=station.lon),
-        services=[(code, labels.get(code, code)) for code in (station.services or [])])
-
-
-def markers(session: Session) -> dict:
-    """Every active station for the map, compact: ids and coordinates in 1e-5 degrees, delta-coded.
-
-    About 1 m of precision; 2,300 stations gzip to a few KB. `f` flags: 1 = 24 hours.
-    """
-    index = station_index(session)
-    infos = sorted(index.payload or [], key=lambda i: (i.lat, i.lon))
-    ids, lats, lons, flags = [], [], [], []
-    prev_id = prev_lat = prev_lon = 0
-    for info in infos:
-        la, lo = round(info.lat * 1e5), round(info.lon * 1e5)
-        ids.append(info.id - prev_id)
-        lats.append(la - prev_lat)
-        lons.append(lo - prev_lon)
-        flags.append(1 if info.is_24_7 else 0)
-        prev_id, prev_lat, prev_lon = info.id, la, lo
-    return {"n": len(infos), "scale": 1e5, "id": ids, "lat": lats, "lon": lons, "f": flags}
-
-
-# -- home -------------------------------------------------------------------------------------
-
-@dataclass
-class HomeCard:
-    """The home page's hint: consent given or not, and the home station when there is one."""
-
-    consented: bool
-    home: Optional[Item] = None
-
-
-def home_card(session: Session, principal) -> HomeCard:
-    """What the home page shows about nearby stations (light: no position on the home page)."""
-    consented = consent_of(session, member_id=principal.id) is not None
-    home_id = home_station_id(session, member_id=principal.id)
-    home = None
-    if home_id:
-        info = station_index(session).info(home_id)
-        if info is not None:
-            from models.base import utcnow
-
-            home = Item(info=info, status=open_status(info.hours, utcnow()))
-    return HomeCard(consented=consented, home=home)
-

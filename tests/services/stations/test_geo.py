@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.stations import coords
-from services.stations.index import (DETOUR_FACTOR, EARTH_RADIUS_M, REACH_M, WALK_KMH, RoutingConfig, StationIndex,
-                                     brute_force, haversine_m, nearest_stations, rank, walk_minutes)
+from services.stations.index import (DETOUR_FACTOR, EARTH_RADIUS_M, REACH_M, WALK_KMH, StationIndex, brute_force,
+                                     haversine_m, rank, walk_minutes)
+from services.stations.routing import RoutingConfig, nearest_stations
 from services.errors import DomainError
 
 # -- the model ---------------------------------------------------------------------------------
