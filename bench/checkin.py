@@ -22,8 +22,18 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import (Gunicorn, Request, Result, closed_loop, machine, make_app, paced, reset_postgres,  # noqa: E402
-                           signed_in, temp_sqlite)
+from bench.harness import (  # noqa: E402
+    Gunicorn,
+    Request,
+    Result,
+    closed_loop,
+    machine,
+    make_app,
+    paced,
+    reset_postgres,
+    signed_in,
+    temp_sqlite,
+)
 
 
 def seed(app, n_members: int):

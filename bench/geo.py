@@ -3,7 +3,7 @@
     .venv/bin/python bench/geo.py [--quick]
 
 - geo_us_2300 / geo_us_100000: the geo work of ranking the 20 nearest stations for one point
-  (services.geo.StationIndex.nearest), in microseconds per query, best of several rounds over
+  (services.stations.index.StationIndex.nearest), in microseconds per query, best of several rounds over
   2,000 random points, with 2,300 and 100,000 synthetic stations spread over Shenzhen.
 - endpoint_ratio: requests/s of the nearest-stations endpoint (POST /stations/api/nearest, a
   random point per request, 2,300 stations) over requests/s of GET /_bench/hello, both served by
@@ -41,7 +41,7 @@ def synthetic(n: int, seed: int = 4):
 
 def geo_us(n: int, queries: int = 2000, rounds: int = 7) -> float:
     """Best mean microseconds of one nearest-20 query over `rounds` rounds."""
-    from services.geo import StationIndex
+    from services.stations.index import StationIndex
 
     pts = synthetic(n)
     index = StationIndex([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts])

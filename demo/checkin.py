@@ -4,17 +4,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models import (
-    Activity,
-    ActivitySignup,
-    CheckIn,
-    CommunityRegistration,
-    District,
-    Member,
-    RoleName,
-    Station,
-    utcnow,
-)
+from models import Activity, ActivitySignup, CheckIn, CommunityRegistration, District, Member, RoleName, Station, utcnow
 from models.db import unscoped
 from services.accounts.members import grant_role
 from services.checkin import round_minutes

@@ -12,6 +12,8 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
+from services.stations import SERVICES
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "shenzhen_districts.geojson"
 
 # The ten areas: code (as in the district table), prefix of station codes, names, GB/T 2260 code
@@ -108,18 +110,6 @@ BUSINESS = {  # shopping areas (商圈)
     "nanshan": ["海岸城", "后海", "南头古城", "海上世界"], "baoan": ["宝安中心区", "西乡", "沙井"],
     "longgang": ["龙岗中心城", "布吉"], "longhua": ["民治", "龙华"],
 }
-SERVICES = [  # stable codes; the station table stores the codes
-    {"code": "volunteer", "zh": "志愿服务", "en": "Volunteering"},
-    {"code": "study", "zh": "党员学习", "en": "Study room"},
-    {"code": "legal", "zh": "法律咨询", "en": "Legal advice"},
-    {"code": "elderly", "zh": "长者服务", "en": "Elderly care"},
-    {"code": "afterschool", "zh": "四点半课堂", "en": "After-school care"},
-    {"code": "health", "zh": "健康服务", "en": "Health services"},
-    {"code": "employment", "zh": "就业服务", "en": "Job services"},
-    {"code": "reading", "zh": "阅览室", "en": "Reading room"},
-    {"code": "meeting", "zh": "会议室", "en": "Meeting room"},
-    {"code": "rest", "zh": "爱心驿站", "en": "Rest stop"},
-]
 SERVICE_CODES = [s["code"] for s in SERVICES]
 SHARE_24_7 = 512 / 2300  # stations with a 24-hour area (Shenzhen press, 2026-01)
 HOURS = {  # opening hours by kind of place, all in services/opening_hours.py's subset

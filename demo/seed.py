@@ -12,17 +12,7 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from demo import city
-from models import (
-    District,
-    Member,
-    Membership,
-    MemberStatus,
-    OrgKind,
-    OrgUnit,
-    RoleName,
-    Station,
-    utcnow,
-)
+from models import District, Member, Membership, MemberStatus, OrgKind, OrgUnit, RoleName, Station, utcnow
 from models.db import unscoped
 from services.accounts import passwords
 from services.accounts.members import grant_role

@@ -8,18 +8,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from models import (
-    Member,
-    Notice,
-    OrgUnit,
-    ProgressStatus,
-    Role,
-    RoleName,
-    StudyProgress,
-    StudyQuestion,
-    StudyTask,
-    utcnow,
-)
+from models import (Member, Notice, OrgUnit, ProgressStatus, Role, RoleName, StudyProgress, StudyQuestion, StudyTask,
+                    utcnow)
 from models.db import unscoped
 from services import study
 from services.accounts import Principal

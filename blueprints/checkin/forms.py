@@ -3,16 +3,8 @@ import math
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    DateField,
-    DateTimeLocalField,
-    DecimalField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import (DateField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from blueprints.form import AppForm

@@ -4,10 +4,10 @@ from flask_login import current_user, login_required
 
 from blueprints.auth.forms import LanguageForm
 from blueprints.web import db, render
-from services import stations
-from services.accounts import members, orgs
 from models import Member
 from models.db import unscoped
+from services import stations
+from services.accounts import members, orgs
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 

@@ -5,8 +5,8 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueprints.form import AppForm
-from services.checkin import CheckinMode
-from services.station_admin import RADIUS_MAX_M, RADIUS_MIN_M
+from services.stations import CheckinMode
+from services.stations.admin import RADIUS_MAX_M, RADIUS_MIN_M
 
 
 class FilterForm(AppForm):

@@ -6,7 +6,7 @@ from flask_login import current_user
 from blueprints.stations.forms import ButtonForm, StaffForm, StationSettingsForm
 from blueprints.stations.routes import bp
 from blueprints.web import admin_required, db, render
-from services import station_admin
+from services import stations
 from services.errors import DomainError
 
 
@@ -14,13 +14,13 @@ def _page(station_id: int, *, settings: StationSettingsForm | None = None, staff
           settings_errors=(), staff_errors=(), status: int = 200):
     """The management page; a form that was posted comes back as typed, the other one from the database."""
     session = db()
-    station = station_admin.get_station(session, current_user, station_id=station_id)
+    station = stations.admin.get_station(session, current_user, station_id=station_id)
     return render("stations/manage.html", status=status, station=station,
                   settings=settings or StationSettingsForm(formdata=None, obj=station),
                   staff_form=staff_form or StaffForm(formdata=None),
-                  staff=station_admin.list_staff(session, current_user, station_id=station.id),
+                  staff=stations.admin.list_staff(session, current_user, station_id=station.id),
                   settings_errors=list(settings_errors), staff_errors=list(staff_errors), button=ButtonForm(),
-                  radius_min=station_admin.RADIUS_MIN_M, radius_max=station_admin.RADIUS_MAX_M)
+                  radius_min=stations.admin.RADIUS_MIN_M, radius_max=stations.admin.RADIUS_MAX_M)
 
 
 def _back(station_id: int, anchor: str):
@@ -42,7 +42,7 @@ def manage_settings(station_id: int):
     if not form.validate_on_submit():
         return _page(station_id, settings=form, status=400)
     try:
-        changed = station_admin.update_settings(db(), current_user, station_id=station_id,
+        changed = stations.admin.update_settings(db(), current_user, station_id=station_id,
                                                 checkin_mode=form.checkin_mode.data,
                                                 geofence_radius_m=form.geofence_radius_m.data,
                                                 is_active=form.is_active.data)
@@ -60,7 +60,7 @@ def add_staff(station_id: int):
     if not form.validate_on_submit():
         return _page(station_id, staff_form=form, status=400)
     try:
-        member = station_admin.add_staff(db(), current_user, station_id=station_id, phone=form.phone.data)
+        member = stations.admin.add_staff(db(), current_user, station_id=station_id, phone=form.phone.data)
     except DomainError as e:
         return _page(station_id, staff_form=form, staff_errors=[str(e.message)], status=e.status)
     flash(_("%(name)s is now on the staff of this station.", name=member.name), "success")
@@ -74,7 +74,7 @@ def remove_staff(station_id: int, member_id: int):
     if not ButtonForm().validate_on_submit():
         return _page(station_id, status=400)
     try:
-        member = station_admin.remove_staff(db(), current_user, station_id=station_id, member_id=member_id)
+        member = stations.admin.remove_staff(db(), current_user, station_id=station_id, member_id=member_id)
     except DomainError as e:
         if e.status == 404:
             raise

@@ -17,7 +17,7 @@ from blueprints.web import attachment, db, form_errors, render, wants_fragment
 from extensions import csrf, limiter
 from models import utcnow
 from models.db import get_session, unscoped
-from services import geo, station_admin, station_io, stations, tiles
+from services import stations
 from services.errors import DomainError
 
 bp = Blueprint("stations", __name__, url_prefix="/stations", cli_group="stations")
@@ -62,12 +62,12 @@ def _filters(form: FilterForm) -> stations.Filters:
                             service=form.service.data or None)
 
 
-def _routing() -> geo.RoutingConfig | None:
+def _routing() -> stations.RoutingConfig | None:
     """The routing engine, when ROUTING_URL is configured."""
     url = current_app.config.get("ROUTING_URL")
     if not url:
         return None
-    return geo.RoutingConfig(url=url, engine=current_app.config.get("ROUTING_ENGINE", "osrm"),
+    return stations.RoutingConfig(url=url, engine=current_app.config.get("ROUTING_ENGINE", "osrm"),
                              timeout=float(current_app.config.get("ROUTING_TIMEOUT", 1.5)))
 
 
@@ -81,7 +81,7 @@ def _page(*, mode: str, form: FilterForm, items=None, error=None, status: int = 
     home_id = stations.home_station_id(session, member_id=current_user.id)
     return render("stations/index.html", "station_results", status=status, mode=mode, form=form,
                   items=items or [], error=error, consent=consent, home_id=home_id,
-                  labels=_labels(), reach_m=geo.REACH_M, reach_minutes=geo.REACH_MINUTES,
+                  labels=_labels(), reach_m=stations.REACH_M, reach_minutes=stations.REACH_MINUTES,
                   **extra)
 
 
@@ -145,7 +145,7 @@ def api_nearest():
     if not isinstance(data, dict):
         data = request.form
     try:
-        limit = int(data.get("limit") or geo.DEFAULT_LIMIT)
+        limit = int(data.get("limit") or stations.DEFAULT_LIMIT)
         filters = stations.Filters(open_now=bool(data.get("open_now")), all_day=bool(data.get("all_day")),
                                    service=str(data.get("service") or "") or None)
         body = stations.nearest_json_body(db(), lat=data.get("lat"), lon=data.get("lon"), filters=filters,
@@ -168,13 +168,13 @@ def map_view():
         station = stations.get_station(session, station_id)
         focus = {"lat": station.lat, "lon": station.lon, "id": station.id}
     config = {
-        "tiles": tiles.client_config(current_app.config),
+        "tiles": stations.tiles.client_config(current_app.config),
         "markers": url_for("stations.markers"),
         "card": url_for("stations.card", station_id=0),
-        "reach_m": round(geo.REACH_M, 1),
+        "reach_m": round(stations.REACH_M, 1),
         "consent": stations.consent_of(session, member_id=current_user.id) is not None,
         "focus": focus,
-        "center": tiles.DEFAULT_CENTER,
+        "center": stations.tiles.DEFAULT_CENTER,
     }
     return render("stations/map.html", config=config)
 
@@ -235,9 +235,9 @@ def withdraw():
 @bp.get("/tiles/<int:z>/<int:x>/<int:y>.png")
 def tile(z: int, x: int, y: int):
     """A stand-in map tile drawn here, so that tests and the demo never call outside servers."""
-    if current_app.config.get("TILE_PROVIDER") != "local" or not tiles.valid_tile(z, x, y):
+    if current_app.config.get("TILE_PROVIDER") != "local" or not stations.tiles.valid_tile(z, x, y):
         abort(404)
-    response = make_response(tiles.stand_in_png(z, x, y))
+    response = make_response(stations.tiles.stand_in_png(z, x, y))
     response.mimetype = "image/png"
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
@@ -260,9 +260,9 @@ def import_file():
             session = db()
             try:
                 with unscoped(session):
-                    result = station_io.import_stations(session, data=upload.read(), filename=upload.filename,
-                                                        crs=form.crs.data)
-            except station_io.StationImportError as e:
+                    result = stations.importexport.import_stations(session, data=upload.read(),
+                                                                   filename=upload.filename, crs=form.crs.data)
+            except stations.importexport.StationImportError as e:
                 errors, problems, status = [str(e.message)], e.problems, 400
             except DomainError as e:
                 errors, status = [str(e.message)], e.status
@@ -271,7 +271,7 @@ def import_file():
                         n=result.unchanged), "success")
                 return redirect(url_for("stations.import_file"))
     return render("stations/import.html", form=form, errors=errors, problems=problems, status=status,
-                  closed=station_admin.closed_stations(db(), current_user))
+                  closed=stations.admin.closed_stations(db(), current_user))
 
 
 @bp.get("/export.<fmt>")
@@ -280,7 +280,7 @@ def export_file(fmt: str):
     """An administrator downloads every station (CSV or GeoJSON, WGS-84)."""
     if not current_user.is_admin or fmt not in ("csv", "geojson"):
         abort(403 if fmt in ("csv", "geojson") else 404)
-    return attachment(station_io.export_stations(db(), fmt=fmt), f"stations.{fmt}",
+    return attachment(stations.importexport.export_stations(db(), fmt=fmt), f"stations.{fmt}",
                       "text/csv" if fmt == "csv" else "application/geo+json")
 
 
@@ -294,7 +294,7 @@ def _in_request(fn):
 
 @bp.cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--crs", type=click.Choice(station_io.CRS), default="wgs84", show_default=True,
+@click.option("--crs", type=click.Choice(stations.importexport.CRS), default="wgs84", show_default=True,
               help="Coordinate system of the file; stored always as WGS-84.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default=None,
               help="Default: from the file name.")
@@ -305,8 +305,9 @@ def import_command(path: str, crs: str, fmt: str | None) -> None:
         name = f"file.{fmt}" if fmt else path
         try:
             with unscoped(session):
-                result = station_io.import_stations(session, data=Path(path).read_bytes(), filename=name, crs=crs)
-        except station_io.StationImportError as e:
+                result = stations.importexport.import_stations(session, data=Path(path).read_bytes(), filename=name,
+                                                               crs=crs)
+        except stations.importexport.StationImportError as e:
             click.echo(str(e.message), err=True)
             click.echo(e.report(), err=True)
             sys.exit(1)
@@ -319,16 +320,16 @@ def import_command(path: str, crs: str, fmt: str | None) -> None:
 
 @bp.cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-@click.option("--crs", type=click.Choice(station_io.CRS), default="wgs84", show_default=True)
+@click.option("--crs", type=click.Choice(stations.importexport.CRS), default="wgs84", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default=None,
               help="Default: from the file name.")
 def export_command(path: str, crs: str, fmt: str | None) -> None:
     """Export every station to a CSV or GeoJSON file."""
     def run():
         session = get_session()
-        chosen = fmt or station_io.detect_format(path)
+        chosen = fmt or stations.importexport.detect_format(path)
         with unscoped(session):
-            data = station_io.export_stations(session, fmt=chosen, crs=crs)
+            data = stations.importexport.export_stations(session, fmt=chosen, crs=crs)
         Path(path).write_bytes(data)
         count = data.count(b'"Feature"') if chosen == "geojson" else len(data.decode("utf-8-sig").splitlines()) - 1
         click.echo(f"{path}: {count} stations")

@@ -2,10 +2,10 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
-from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from blueprints.study.forms import (AttendanceForm, EmptyForm, QuestionForm, ReportForm, ReviewForm, TaskForm,
                                     hour_choices, option_fields, question_options)

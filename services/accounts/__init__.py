@@ -6,17 +6,8 @@ public modules of this package.
 """
 from services.accounts import members, orgs, passwords, roster
 from services.accounts.principal import Principal, load_principal, token_hash
-from services.accounts.signin import (
-                                      authenticate,
-                                      change_password,
-                                      check_new_password,
-                                      end_all_sessions,
-                                      end_session,
-                                      normalize_phone,
-                                      set_locale,
-                                      sign_in,
-                                      start_session,
-)
+from services.accounts.signin import (authenticate, change_password, check_new_password, end_all_sessions, end_session,
+                                      normalize_phone, set_locale, sign_in, start_session)
 
 __all__ = [
     "members", "orgs", "passwords", "roster",

@@ -5,16 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from models import (
-    Member,
-    Membership,
-    MemberStatus,
-    OrgKind,
-    OrgUnit,
-    Role,
-    RoleName,
-    utcnow,
-)
+from models import Member, Membership, MemberStatus, OrgKind, OrgUnit, Role, RoleName, utcnow
 from models.db import begin_write, unscoped
 from services.accounts import passwords
 from services.accounts.orgs import get_member_led, get_unit_led, require_leader

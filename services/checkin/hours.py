@@ -6,8 +6,8 @@ from sqlmodel import Session, select
 
 from models import Activity, CheckIn, CheckinStatus, CheckoutMethod, Station, utcnow
 from models.db import begin_write, unscoped
-from services import opening_hours
 from services.checkin.rules import COUNTED, cfg, local_tz
+from services.stations import opening_hours
 
 
 def round_minutes(minutes: int) -> int:

@@ -5,24 +5,10 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from models import (
-    Activity,
-    CheckIn,
-    CheckinSource,
-    CheckinStatus,
-    Member,
-    OrgUnit,
-    Station,
-    utcnow,
-)
+from models import Activity, CheckIn, CheckinSource, CheckinStatus, Member, OrgUnit, Station, utcnow
 from models.db import unscoped
 from services import csvio
-from services.accounts.orgs import (
-    get_member_led,
-    get_unit_led,
-    require_leader,
-    subtree_ids,
-)
+from services.accounts.orgs import get_member_led, get_unit_led, require_leader, subtree_ids
 from services.checkin.rules import COUNTED, local_day, local_tz
 from services.checkin.scans import open_checkin
 

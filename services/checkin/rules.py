@@ -28,14 +28,6 @@ StationLike = Station | ScanStation | sa.Row  # the scan path reads a station's 
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-class CheckinMode:
-    """How a station's members check in."""
-
-    kiosk = "kiosk"  # the kiosk's rotating code is proof enough
-    geofence = "geofence"  # every code also needs the member's position inside the fence
-    off = "off"  # no check-ins at this station
-
-
 MESSAGES = {
     "bad_code": _l("This is not a valid ServiceCircle check-in code."),
     "expired_code": _l("This code has expired. Please scan the latest code at the station."),

@@ -13,35 +13,17 @@ from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import (
-    Activity,
-    ActivitySignup,
-    CheckIn,
-    CheckinMethod,
-    CheckinSource,
-    CheckinStatus,
-    CheckoutMethod,
-    Member,
-    Station,
-    utcnow,
-)
+from models import (Activity, ActivitySignup, CheckIn, CheckinMethod, CheckinSource, CheckinStatus, CheckoutMethod,
+                    Member, Station, utcnow)
 from models.db import begin_write, core_connection, unscoped
-from services import opening_hours, stations
+from services import stations
 from services.checkin import codes as qr
 from services.checkin.geofence import GeoFix, GeoResult, judge_position, require_inside
 from services.checkin.hours import close_stale, close_visit, due_close_time
-from services.checkin.rules import (
-    NONCE_RE,
-    CheckInError,
-    CheckinMode,
-    StationLike,
-    aware,
-    cfg,
-    local_day,
-    local_tz,
-)
+from services.checkin.rules import NONCE_RE, CheckInError, StationLike, aware, cfg, local_day, local_tz
 from services.checkin.staff import require_staff
 from services.errors import NotFound
+from services.stations import CheckinMode, opening_hours
 
 
 @dataclass

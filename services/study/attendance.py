@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from models import Completion, Member, ProgressStatus, StudyTask, utcnow
 from models.db import begin_write, unscoped
 from services.accounts import Principal
-from services.errors import DomainError, NotFound
 from services.accounts.orgs import led_subtree_ids
+from services.errors import DomainError, NotFound
 from services.study.authoring import get_task_led
 from services.study.common import _audience_members, _reach_clause, _writes
 from services.study.completion import _complete, _progress_for_write

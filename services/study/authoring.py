@@ -10,8 +10,8 @@ from models import (Audience, Completion, Member, OrgUnit, StudyAssignee, StudyF
                     StudyTask, utcnow)
 from models.db import begin_write, unscoped
 from services.accounts import Principal
-from services.errors import DomainError, NotFound
 from services.accounts.orgs import get_owned_led, get_unit_led, led_subtree_ids, require_leader
+from services.errors import DomainError, NotFound
 from services.study.common import _reach_clause, _writes, render_markdown
 
 KIND_COMPLETIONS = {

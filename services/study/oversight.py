@@ -7,15 +7,15 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
-from models import (Audience, Member, OrgUnit, ProgressStatus, Role, RoleName, StudyAssignee, StudyProgress,
-                    StudyTask, utcnow)
+from models import (Audience, Member, OrgUnit, ProgressStatus, Role, RoleName, StudyAssignee, StudyProgress, StudyTask,
+                    utcnow)
 from models.db import unscoped
 from services import csvio, notify
 from services.accounts import Principal
 from services.accounts.orgs import get_unit_led, led_subtree_ids
 from services.study.authoring import get_task_led
-from services.study.common import (_audience_members, _ids_in_paths, _reach_clause, _writes, hours_text,
-                                   local_today, target_half)
+from services.study.common import (_audience_members, _ids_in_paths, _reach_clause, _writes, hours_text, local_today,
+                                   target_half)
 from services.study.records import year_totals
 
 

@@ -10,8 +10,8 @@ from models import Completion, Member, OrgUnit, ProgressStatus, StudyProgress, S
 from models.db import begin_write, unscoped
 from services import notify
 from services.accounts import Principal
-from services.errors import DomainError, NotFound
 from services.accounts.orgs import get_unit_led, led_subtree_ids, require_leader
+from services.errors import DomainError, NotFound
 from services.study.common import _cfg, _reach_clause, _writes
 from services.study.completion import _complete, _progress_for_write, _task_for_member_write
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from models import StudyFile, StudyTask, utcnow
 from models.db import ALL_ORGS, begin_write, unscoped
 from services.accounts import Principal
-from services.errors import DomainError, NotFound
 from services.accounts.orgs import get_unit_led, led_subtree_ids
+from services.errors import DomainError, NotFound
 from services.study.common import _audience_clause, _cfg, _principal_owner_ids, _writes, local_today
 
 # An upload's type comes from its first bytes, never from its name or the browser's word.

@@ -3,8 +3,8 @@ import random
 
 from sqlmodel import func, select
 
-from models import CheckIn, Role
 from demo import checkin as demo_checkin
+from models import CheckIn, Role
 
 
 def test_demo_seed_is_idempotent_and_alive(ctx, factory, session):

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from models import District, Member, OrgUnit, Role, Station
-from demo import city as demo_city
-from services import accounts
 from demo import ADMIN_PHONE, DEMO_PASSWORD, MEMBER_PHONE, SECRETARY_PHONE, seed_demo
-from services.opening_hours import parse
+from demo import city as demo_city
+from models import District, Member, OrgUnit, Role, Station
+from services import accounts
+from services.stations.opening_hours import parse
 
 AREAS = {"futian", "luohu", "yantian", "nanshan", "baoan", "longgang", "longhua", "pingshan", "guangming", "dapeng"}
 
@@ -126,7 +126,7 @@ def test_small_counts(count):
         assert small[0]["name"] == "深圳市党群服务中心"
 
 
-# -- the seed (services/demo.py) -------------------------------------------------------------------
+# -- the seed (demo/seed.py) -------------------------------------------------------------------
 
 def test_seed_is_idempotent_and_demo_accounts_sign_in(ctx, session):
     """Does the seed build the city once, with the three demo accounts signing in with the demo password?"""

@@ -3,8 +3,8 @@ import random
 
 from sqlmodel import select
 
-from models import Notice, StudyProgress, StudyTask
 from demo import study as demo_study
+from models import Notice, StudyProgress, StudyTask
 from services import study
 from tests.services.study.helpers import principal
 

@@ -237,7 +237,7 @@ def test_uploaded_video_is_served_only_to_its_audience(client, auth, world, sess
     auth.logout()
     auth.login(world["m1"].phone)
     task = rows(session, select(StudyTask).where(StudyTask.file_id == row.id))[0]
-    assert f'<video class="study-video"' in client.get(f"/study/tasks/{task.id}").get_data(as_text=True)
+    assert '<video class="study-video"' in client.get(f"/study/tasks/{task.id}").get_data(as_text=True)
     response = client.get(f"/study/files/{row.token}", headers={"Range": "bytes=0-99"})
     assert response.status_code == 206 and response.mimetype == "video/mp4" and len(response.data) == 100
     auth.logout()

@@ -108,8 +108,8 @@ _SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input:not([t
 
 def test_demo_member_signs_in(live_server, page, shot):
     """With a (small) demo city loaded, does the demo member sign in with the documented password and see home?"""
-    from models.db import get_session
     from demo import DEMO_PASSWORD, MEMBER_PHONE, seed_demo
+    from models.db import get_session
 
     with live_server.app.app_context():
         seed_demo(get_session(), members=40, branches=2, stations=60)

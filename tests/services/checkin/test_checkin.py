@@ -7,8 +7,8 @@ from sqlmodel import select
 
 from models import Activity, CheckIn, utcnow
 from services import checkin as svc
-from services.checkin import codes as qr
 from services.checkin import CheckInError, GeoFix, GeoResult, perform_checkin
+from services.checkin import codes as qr
 
 # 2026-11-20 (a Friday) 10:00 in Shenzhen
 T0 = datetime(2026, 11, 20, 2, 0, 0, tzinfo=timezone.utc)
@@ -443,7 +443,7 @@ def test_opening_hours_formats():
     """Are the usual ways of writing opening hours read (and unreadable text treated as always open)?"""
     from zoneinfo import ZoneInfo
 
-    from services import opening_hours as oh
+    from services.stations import opening_hours as oh
 
     tz = ZoneInfo("Asia/Shanghai")
     saturday_10 = datetime(2026, 11, 21, 10, 0, tzinfo=tz)

@@ -3,7 +3,7 @@ import pytest
 from sqlmodel import select
 
 from models import Role, RoleName, Station
-from services import accounts, station_admin, stations
+from services import accounts, stations
 from services.errors import DomainError, Forbidden, NotFound
 from tests.conftest import PASSWORD
 
@@ -33,14 +33,14 @@ def test_update_settings_changes_mode_radius_and_active(world, session):
     """Are the mode, radius and open flag saved, the changed fields named, and updated_at moved?"""
     st = world["station"]
     before = st.updated_at
-    changed = station_admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="geofence",
+    changed = stations.admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="geofence",
                                             geofence_radius_m=250, is_active=True)
     assert changed == ["checkin_mode", "geofence_radius_m"]
     session.expire_all()
     saved = session.get(Station, st.id)
     assert (saved.checkin_mode, saved.geofence_radius_m, saved.is_active) == ("geofence", 250, True)
     assert saved.updated_at >= before
-    again = station_admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="geofence",
+    again = stations.admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="geofence",
                                           geofence_radius_m=250, is_active=True)
     assert again == []
 
@@ -55,13 +55,13 @@ def test_closing_a_station_hides_it_from_members(world, session):
         return st.id in by_name, st.id in near
 
     assert found() == (True, True)
-    station_admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="kiosk",
+    stations.admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="kiosk",
                                   geofence_radius_m=100, is_active=False)
     assert found() == (False, False)
     with pytest.raises(NotFound):
         stations.get_station(session, st.id)
-    assert station_admin.get_station(session, world["admin"], station_id=st.id).id == st.id  # admins still see it
-    station_admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="kiosk",
+    assert stations.admin.get_station(session, world["admin"], station_id=st.id).id == st.id  # admins still see it
+    stations.admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode="kiosk",
                                   geofence_radius_m=100, is_active=True)
     assert found() == (True, True)
 
@@ -74,7 +74,7 @@ def test_bad_settings_are_refused_and_nothing_is_written(world, session, mode, r
     """Is a mode outside kiosk/geofence/off or a radius outside 30–1000 m refused with nothing saved?"""
     st = world["station"]
     with pytest.raises(DomainError) as e:
-        station_admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode=mode,
+        stations.admin.update_settings(session, world["admin"], station_id=st.id, checkin_mode=mode,
                                       geofence_radius_m=radius, is_active=False)
     assert e.value.code == code and str(e.value.message)
     session.expire_all()
@@ -85,7 +85,7 @@ def test_bad_settings_are_refused_and_nothing_is_written(world, session, mode, r
 @pytest.mark.parametrize("radius", [30, 1000])
 def test_radius_bounds_are_inclusive(world, session, radius):
     """Are 30 m and 1000 m themselves accepted?"""
-    station_admin.update_settings(session, world["admin"], station_id=world["station"].id, checkin_mode="kiosk",
+    stations.admin.update_settings(session, world["admin"], station_id=world["station"].id, checkin_mode="kiosk",
                                   geofence_radius_m=radius, is_active=True)
     session.expire_all()
     assert session.get(Station, world["station"].id).geofence_radius_m == radius
@@ -94,12 +94,12 @@ def test_radius_bounds_are_inclusive(world, session, radius):
 def test_add_staff_by_phone_and_list_them(world, session, factory):
     """Does a number typed with spaces and +86 find the member, and does the list show them masked with their branch?"""
     st = world["station"]
-    member = station_admin.add_staff(session, world["admin"], station_id=st.id, phone="+86 139 1234 5678")
+    member = stations.admin.add_staff(session, world["admin"], station_id=st.id, phone="+86 139 1234 5678")
     assert member.id == world["member"].id
-    rows = station_admin.list_staff(session, world["admin"], station_id=st.id)
+    rows = stations.admin.list_staff(session, world["admin"], station_id=st.id)
     assert [(r.member_id, r.name, r.phone_masked, r.branch) for r in rows] == [
         (member.id, "王志愿", "139****5678", "莲花北社区党支部")]
-    assert station_admin.list_staff(session, world["admin"], station_id=world["other"].id) == []
+    assert stations.admin.list_staff(session, world["admin"], station_id=world["other"].id) == []
     staffer = _principal(session, world["member"])
     assert staffer.staff_station_ids == {st.id}
 
@@ -107,8 +107,8 @@ def test_add_staff_by_phone_and_list_them(world, session, factory):
 def test_add_staff_across_branches(world, session, factory):
     """Can an admin make a member of any branch staff of any station?"""
     far = factory.member(factory.branch(name="景田社区党支部"), name="赵远")
-    station_admin.add_staff(session, world["admin"], station_id=world["station"].id, phone=far.phone)
-    assert [r.branch for r in station_admin.list_staff(session, world["admin"], station_id=world["station"].id)] \
+    stations.admin.add_staff(session, world["admin"], station_id=world["station"].id, phone=far.phone)
+    assert [r.branch for r in stations.admin.list_staff(session, world["admin"], station_id=world["station"].id)] \
         == ["景田社区党支部"]
 
 
@@ -116,7 +116,7 @@ def test_add_staff_across_branches(world, session, factory):
 def test_add_staff_refuses_bad_or_unknown_numbers(world, session, phone, code):
     """Is a malformed number or a number nobody has refused with a clear message and no role written?"""
     with pytest.raises(DomainError) as e:
-        station_admin.add_staff(session, world["admin"], station_id=world["station"].id, phone=phone)
+        stations.admin.add_staff(session, world["admin"], station_id=world["station"].id, phone=phone)
     assert e.value.code == code
     if code == "no_member":
         assert "13700000000" in str(e.value.message)
@@ -126,9 +126,9 @@ def test_add_staff_refuses_bad_or_unknown_numbers(world, session, phone, code):
 def test_add_staff_twice_is_refused(world, session):
     """Is adding the same member a second time refused, leaving one role?"""
     st = world["station"]
-    station_admin.add_staff(session, world["admin"], station_id=st.id, phone=world["member"].phone)
+    stations.admin.add_staff(session, world["admin"], station_id=st.id, phone=world["member"].phone)
     with pytest.raises(DomainError) as e:
-        station_admin.add_staff(session, world["admin"], station_id=st.id, phone=world["member"].phone)
+        stations.admin.add_staff(session, world["admin"], station_id=st.id, phone=world["member"].phone)
     assert e.value.code == "already_staff" and "王志愿" in str(e.value.message)
     assert len(_roles(session, st.id)) == 1
 
@@ -139,7 +139,7 @@ def test_add_staff_refuses_a_switched_off_account(world, session):
     session.add(world["member"])
     session.commit()
     with pytest.raises(DomainError) as e:
-        station_admin.add_staff(session, world["admin"], station_id=world["station"].id, phone=world["member"].phone)
+        stations.admin.add_staff(session, world["admin"], station_id=world["station"].id, phone=world["member"].phone)
     assert e.value.code == "inactive_member"
     assert _roles(session, world["station"].id) == []
 
@@ -148,13 +148,13 @@ def test_remove_staff_takes_effect_for_that_station_only(world, session):
     """Does removing a staffer drop their role here at once, keep their role at another station, and refuse a repeat?"""
     st, other = world["station"], world["other"]
     for s in (st, other):
-        station_admin.add_staff(session, world["admin"], station_id=s.id, phone=world["member"].phone)
-    removed = station_admin.remove_staff(session, world["admin"], station_id=st.id, member_id=world["member"].id)
+        stations.admin.add_staff(session, world["admin"], station_id=s.id, phone=world["member"].phone)
+    removed = stations.admin.remove_staff(session, world["admin"], station_id=st.id, member_id=world["member"].id)
     assert removed.id == world["member"].id
     assert _roles(session, st.id) == [] and len(_roles(session, other.id)) == 1
     assert _principal(session, world["member"]).staff_station_ids == {other.id}
     with pytest.raises(DomainError) as e:
-        station_admin.remove_staff(session, world["admin"], station_id=st.id, member_id=world["member"].id)
+        stations.admin.remove_staff(session, world["admin"], station_id=st.id, member_id=world["member"].id)
     assert e.value.code == "not_staff"
 
 
@@ -162,14 +162,14 @@ def test_unknown_station_is_not_found(world, session):
     """Is every operation on a station that does not exist a NotFound?"""
     admin = world["admin"]
     with pytest.raises(NotFound):
-        station_admin.get_station(session, admin, station_id=9999)
+        stations.admin.get_station(session, admin, station_id=9999)
     with pytest.raises(NotFound):
-        station_admin.update_settings(session, admin, station_id=9999, checkin_mode="kiosk", geofence_radius_m=100,
+        stations.admin.update_settings(session, admin, station_id=9999, checkin_mode="kiosk", geofence_radius_m=100,
                                       is_active=True)
     with pytest.raises(NotFound):
-        station_admin.add_staff(session, admin, station_id=9999, phone=world["member"].phone)
+        stations.admin.add_staff(session, admin, station_id=9999, phone=world["member"].phone)
     with pytest.raises(NotFound):
-        station_admin.remove_staff(session, admin, station_id=9999, member_id=world["member"].id)
+        stations.admin.remove_staff(session, admin, station_id=9999, member_id=world["member"].id)
 
 
 def test_only_admins_manage_stations(world, session, factory):
@@ -181,12 +181,12 @@ def test_only_admins_manage_stations(world, session, factory):
     for person in people:
         p = _principal(session, person)
         calls = [
-            lambda: station_admin.get_station(session, p, station_id=st.id),
-            lambda: station_admin.list_staff(session, p, station_id=st.id),
-            lambda: station_admin.update_settings(session, p, station_id=st.id, checkin_mode="off",
+            lambda: stations.admin.get_station(session, p, station_id=st.id),
+            lambda: stations.admin.list_staff(session, p, station_id=st.id),
+            lambda: stations.admin.update_settings(session, p, station_id=st.id, checkin_mode="off",
                                                   geofence_radius_m=100, is_active=False),
-            lambda: station_admin.add_staff(session, p, station_id=st.id, phone=world["member"].phone),
-            lambda: station_admin.remove_staff(session, p, station_id=st.id, member_id=people[1].id),
+            lambda: stations.admin.add_staff(session, p, station_id=st.id, phone=world["member"].phone),
+            lambda: stations.admin.remove_staff(session, p, station_id=st.id, member_id=people[1].id),
         ]
         for call in calls:
             with pytest.raises(Forbidden):

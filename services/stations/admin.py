@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from models import Member, OrgUnit, Role, RoleName, Station
 from models.db import begin_write
 from services.accounts import Principal, normalize_phone
-from services.checkin import CheckinMode
 from services.errors import DomainError, Forbidden, NotFound
+from services.stations.catalogue import CheckinMode
 
 MODES = (CheckinMode.kiosk, CheckinMode.geofence, CheckinMode.off)
 RADIUS_MIN_M, RADIUS_MAX_M = 30, 1000

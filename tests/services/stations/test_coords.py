@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.coords import (bd09_to_gcj02, bd09_to_wgs84, distance_m, gcj02_to_bd09, gcj02_to_wgs84, in_china,
-                             wgs84_to_bd09, wgs84_to_gcj02)
+from services.stations.coords import (bd09_to_gcj02, bd09_to_wgs84, distance_m, gcj02_to_bd09, gcj02_to_wgs84, in_china,
+                                      wgs84_to_bd09, wgs84_to_gcj02)
 
 china_lat = st.floats(18.0, 53.0)
 china_lon = st.floats(74.0, 134.0)

@@ -8,7 +8,8 @@ from sqlmodel import Session
 
 from models import Station
 from models.db import ALL_ORGS
-from services import coords, stations
+from services import stations
+from services.stations import coords
 from tests.browser.conftest import phone_context, sign_in
 from tests.conftest import PASSWORD
 

@@ -5,8 +5,10 @@ import pytest
 from sqlmodel import select
 
 from models import Station
-from services import coords, geo, station_io
+from services import stations
 from services.errors import DomainError
+from services.stations import coords
+from services.stations.index import haversine_m
 
 HEADER = "code,name,kind,district,address,lat,lon,opening_hours,services,phone,active\n"
 GOOD = HEADER + (
@@ -23,7 +25,7 @@ def districts(factory):
 
 
 def run_import(session, text, filename="stations.csv", crs="wgs84"):
-    return station_io.import_stations(session, data=text.encode("utf-8"), filename=filename, crs=crs)
+    return stations.importexport.import_stations(session, data=text.encode("utf-8"), filename=filename, crs=crs)
 
 
 def test_good_csv_imports_and_reimport_changes_nothing(ctx, session, districts):
@@ -63,7 +65,7 @@ def test_geojson_import_and_gcj02_conversion(ctx, session, districts):
     result = run_import(session, json.dumps(doc, ensure_ascii=False), "s.geojson", crs="gcj02")
     assert result.created == 1
     st = session.exec(select(Station).where(Station.code == "FT-100")).one()
-    assert geo.haversine_m(true_lat, true_lon, st.lat, st.lon) < 5
+    assert haversine_m(true_lat, true_lon, st.lat, st.lon) < 5
     assert st.services == ["volunteer", "reading"] and st.kind == "station"
 
 
@@ -89,7 +91,7 @@ def test_every_kind_of_bad_row_rejects_the_whole_file(ctx, session, districts, c
                                                       services, phone, active, expected):
     """Does one bad row stop the whole import, with its line number and a clear reason?"""
     bad = f"{code},某站,station,{district},地址,{lat},{lon},{hours},{services},{phone},{active}\n"
-    with pytest.raises(station_io.StationImportError) as excinfo:
+    with pytest.raises(stations.importexport.StationImportError) as excinfo:
         run_import(session, GOOD + bad)
     problems = excinfo.value.problems
     assert any(p.line == 4 and expected in p.message for p in problems), excinfo.value.report()
@@ -100,7 +102,7 @@ def test_every_kind_of_bad_row_rejects_the_whole_file(ctx, session, districts, c
 def test_duplicate_code_and_bad_kind(ctx, session, districts):
     """Are a code used twice in one file and an unknown kind reported on their lines?"""
     text = GOOD + "FT-001,again,station,futian,,22.55,114.05,24/7,,,1\n" + "Z-1,z,castle,futian,,22.55,114.05,24/7,,,1\n"
-    with pytest.raises(station_io.StationImportError) as excinfo:
+    with pytest.raises(stations.importexport.StationImportError) as excinfo:
         run_import(session, text)
     report = excinfo.value.report()
     assert "第 4 行" in report and "已在第 2 行使用" in report
@@ -128,7 +130,7 @@ def test_geojson_bad_features_have_feature_and_line_numbers(ctx, session, distri
             ' "properties": {"code": "A-1", "name": "甲", "district": "futian", "opening_hours": "24/7"}},\n'
             '{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[114, 22], [114, 23]]},'
             ' "properties": {"code": "A-2", "name": "乙", "district": "futian", "opening_hours": "24/7"}}\n]}')
-    with pytest.raises(station_io.StationImportError) as excinfo:
+    with pytest.raises(stations.importexport.StationImportError) as excinfo:
         run_import(session, text, "s.geojson")
     report = excinfo.value.report()
     assert "第 2 个要素 (第 3 行)" in report and "Point" in report
@@ -145,8 +147,8 @@ def test_unknown_crs_is_refused(ctx, session, districts):
 def test_export_then_import_is_a_no_op(ctx, session, districts, fmt, name):
     """Does an export re-import with nothing changed (same formats, same coordinates)?"""
     run_import(session, GOOD)
-    data = station_io.export_stations(session, fmt=fmt)
-    result = station_io.import_stations(session, data=data, filename=name)
+    data = stations.importexport.export_stations(session, fmt=fmt)
+    result = stations.importexport.import_stations(session, data=data, filename=name)
     assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
 
 

@@ -20,7 +20,7 @@ from models import District, Station, StationKind, utcnow
 from models.db import begin_write
 from services import csvio
 from services.errors import DomainError
-from services.stations import invalidate_index, service_labels
+from services.stations.catalogue import invalidate_index, service_labels
 
 FIELDS = ["code", "name", "kind", "district", "address", "lat", "lon", "opening_hours", "services", "phone",
           "active"]
@@ -187,7 +187,7 @@ def _coordinate(value, name: str, errors: list[str]) -> Optional[float]:
 
 def _check_row(raw: dict, *, districts: dict[str, str], services: set[str], crs: str) -> tuple[dict, list[str]]:
     """The clean values of a row and its problems (empty when it is good)."""
-    from services import coords, opening_hours
+    from services.stations import coords, opening_hours
 
     errors: list[str] = []
     if raw.get("_error"):
@@ -346,7 +346,7 @@ def import_stations(session: Session, *, data: bytes, filename: str = "", crs: s
 # -- export -----------------------------------------------------------------------------------
 
 def _export_rows(session: Session, crs: str) -> list[dict]:
-    from services import coords
+    from services.stations import coords
 
     if crs not in CRS:
         raise DomainError("bad_crs", _l("Unknown coordinate system %(crs)s (use wgs84 or gcj02).", crs=crs))

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services import opening_hours as oh
-from services.opening_hours import OpeningHoursError, is_valid, parse
+from services.stations import opening_hours as oh
+from services.stations.opening_hours import OpeningHoursError, is_valid, parse
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2026, 11, 16)  # a Monday

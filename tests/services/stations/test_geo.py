@@ -12,27 +12,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services import coords, geo
 from services.errors import DomainError
+from services.stations import coords
+from services.stations.index import (DETOUR_FACTOR, EARTH_RADIUS_M, REACH_M, WALK_KMH, StationIndex, brute_force,
+                                     haversine_m, rank, walk_minutes)
+from services.stations.routing import RoutingConfig, nearest_stations
 
 # -- the model ---------------------------------------------------------------------------------
 
 
 def test_reach_matches_documented_model():
     """Is the 15-minute reach 4.8 km/h x 0.25 h / 1.3 = 923 m straight-line, and 15 minutes to walk?"""
-    assert geo.DETOUR_FACTOR == 1.3 and geo.WALK_KMH == 4.8
-    assert geo.REACH_M == pytest.approx(4800 * 0.25 / 1.3)
-    assert round(geo.REACH_M) == 923
-    assert geo.walk_minutes(geo.REACH_M) == pytest.approx(15.0)
-    assert geo.walk_minutes(1000) == pytest.approx(1000 * 1.3 / 80)
+    assert DETOUR_FACTOR == 1.3 and WALK_KMH == 4.8
+    assert REACH_M == pytest.approx(4800 * 0.25 / 1.3)
+    assert round(REACH_M) == 923
+    assert walk_minutes(REACH_M) == pytest.approx(15.0)
+    assert walk_minutes(1000) == pytest.approx(1000 * 1.3 / 80)
 
 
 def test_reach_boundary_through_the_index():
     """Is a station 900 m away within 15 minutes and one 950 m away not, when ranked by the index?"""
     lat0, lon0 = 22.55, 114.05
-    per_m = 1 / (math.radians(1) * geo.EARTH_RADIUS_M)  # degrees of latitude per metre
-    index = geo.StationIndex([1, 2], [lat0 + 900 * per_m, lat0 - 950 * per_m], [lon0, lon0])
-    near, far = geo.rank(index, lat0, lon0, limit=5)
+    per_m = 1 / (math.radians(1) * EARTH_RADIUS_M)  # degrees of latitude per metre
+    index = StationIndex([1, 2], [lat0 + 900 * per_m, lat0 - 950 * per_m], [lon0, lon0])
+    near, far = rank(index, lat0, lon0, limit=5)
     assert (near.station_id, far.station_id) == (1, 2)
     assert near.distance_m == pytest.approx(900, abs=0.01) and near.within_reach
     assert far.distance_m == pytest.approx(950, abs=0.01) and not far.within_reach
@@ -43,9 +46,9 @@ def test_reach_boundary_through_the_index():
                                       (22.5, -181), ("abc", "114"), (None, 114), ("", "")])
 def test_bad_positions_are_refused_clearly(lat, lon):
     """Is a NaN, infinite, out-of-range or unreadable position refused with bad_position (not a crash)?"""
-    index = geo.StationIndex([1], [22.5], [114.0])
+    index = StationIndex([1], [22.5], [114.0])
     with pytest.raises(DomainError) as excinfo:
-        geo.rank(index, lat, lon)
+        rank(index, lat, lon)
     assert excinfo.value.code == "bad_position"
 
 
@@ -73,9 +76,9 @@ clustered = st.tuples(st.floats(22.45, 22.85), st.floats(113.75, 114.65))
 def test_nearest_first_agrees_with_brute_force(stations, query, k):
     """For random stations and points, is the index's nearest-first list the brute-force haversine ranking?"""
     ids = list(range(1, len(stations) + 1))
-    index = geo.StationIndex(ids, [s[0] for s in stations], [s[1] for s in stations])
+    index = StationIndex(ids, [s[0] for s in stations], [s[1] for s in stations])
     got = index.nearest(query[0], query[1], limit=k)
-    ref = geo.brute_force([(i, la, lo) for i, (la, lo) in zip(ids, stations)], *query)
+    ref = brute_force([(i, la, lo) for i, (la, lo) in zip(ids, stations)], *query)
     _assert_same_ranking(got, ref, k)
 
 
@@ -88,26 +91,26 @@ def test_filtered_nearest_agrees_with_brute_force(stations, query, k, seed):
     ids = list(range(1, len(stations) + 1))
     flag = rng.random(len(ids)) < 0.5
     odd = {i for i in ids if i % 3}
-    index = geo.StationIndex(ids, [s[0] for s in stations], [s[1] for s in stations], flags={"f": flag})
+    index = StationIndex(ids, [s[0] for s in stations], [s[1] for s in stations], flags={"f": flag})
     mask = index.mask_for(f=True)
     got = index.nearest(query[0], query[1], limit=k, mask=mask, accept=lambda pos: int(index.ids[pos]) in odd)
     keep = [(i, la, lo) for i, (la, lo), f in zip(ids, stations, flag) if f and i in odd]
-    _assert_same_ranking(got, geo.brute_force(keep, *query), k)
+    _assert_same_ranking(got, brute_force(keep, *query), k)
 
 
 def test_far_away_point_and_empty_index():
     """Does a point far from every station still get the nearest ones, and an empty index nothing?"""
-    index = geo.StationIndex([1, 2, 3], [22.5, 22.6, 22.7], [114.0, 114.1, 114.2])
+    index = StationIndex([1, 2, 3], [22.5, 22.6, 22.7], [114.0, 114.1, 114.2])
     got = index.nearest(45.0, 80.0, limit=2)
     assert [g[0] for g in got] == [3, 2]
-    assert geo.StationIndex([], [], []).nearest(22.5, 114.0) == []
+    assert StationIndex([], [], []).nearest(22.5, 114.0) == []
 
 
 def test_index_reads_few_stations_for_a_query():
     """Does a query at city scale read only nearby grid cells, not the whole table?"""
     rng = np.random.default_rng(1)
     n = 20000
-    index = geo.StationIndex(np.arange(1, n + 1), rng.uniform(22.45, 22.85, n), rng.uniform(113.75, 114.65, n))
+    index = StationIndex(np.arange(1, n + 1), rng.uniform(22.45, 22.85, n), rng.uniform(113.75, 114.65, n))
     seen = []
     original = np.concatenate
 
@@ -132,12 +135,12 @@ def test_gcj02_round_trip_within_5_m(lat, lon):
     """Does WGS-84 -> GCJ-02 -> WGS-84 come back within 5 m anywhere in China?"""
     g = coords.wgs84_to_gcj02(lat, lon)
     back = coords.gcj02_to_wgs84(*g)
-    assert geo.haversine_m(lat, lon, *back) < 5
+    assert haversine_m(lat, lon, *back) < 5
 
 
 def test_gcj02_offset_in_shenzhen_is_hundreds_of_metres():
     """Is the GCJ-02 shift in Shenzhen in the documented 100-700 m range (so a skipped conversion shows)?"""
-    shift = geo.haversine_m(22.5431, 114.0579, *coords.wgs84_to_gcj02(22.5431, 114.0579))
+    shift = haversine_m(22.5431, 114.0579, *coords.wgs84_to_gcj02(22.5431, 114.0579))
     assert 100 < shift < 700
 
 
@@ -236,15 +239,15 @@ def engine():
 @pytest.fixture
 def line_index():
     """Five stations on a line east of the point, 100 m apart."""
-    per_deg = math.radians(1) * geo.EARTH_RADIUS_M * math.cos(math.radians(22.55))
+    per_deg = math.radians(1) * EARTH_RADIUS_M * math.cos(math.radians(22.55))
     lons = [114.05 + 100 * k / per_deg for k in range(1, 6)]
-    return geo.StationIndex([1, 2, 3, 4, 5], [22.55] * 5, lons)
+    return StationIndex([1, 2, 3, 4, 5], [22.55] * 5, lons)
 
 
 def test_osrm_table_reranks_by_walking_time(engine, line_index):
     """With OSRM, are stations ordered by the engine's durations, in its request and response format?"""
-    cfg = geo.RoutingConfig(url=engine.url, engine="osrm", timeout=2)
-    result = geo.nearest_stations(line_index, 22.55, 114.05, limit=5, routing=cfg)
+    cfg = RoutingConfig(url=engine.url, engine="osrm", timeout=2)
+    result = nearest_stations(line_index, 22.55, 114.05, limit=5, routing=cfg)
     # the stand-in makes farther stations quicker; the unreachable one keeps its model time
     reachable = [n for n in result if n.source == "osrm"]
     assert [n.station_id for n in reachable] == [4, 3, 2, 1]
@@ -255,8 +258,8 @@ def test_osrm_table_reranks_by_walking_time(engine, line_index):
 
 def test_valhalla_matrix_reranks_by_walking_time(engine, line_index):
     """With Valhalla, are stations ordered by /sources_to_targets times, distances read in km?"""
-    cfg = geo.RoutingConfig(url=engine.url, engine="valhalla", timeout=2)
-    result = geo.nearest_stations(line_index, 22.55, 114.05, limit=5, routing=cfg)
+    cfg = RoutingConfig(url=engine.url, engine="valhalla", timeout=2)
+    result = nearest_stations(line_index, 22.55, 114.05, limit=5, routing=cfg)
     assert [n.station_id for n in result] == [5, 4, 3, 2, 1]
     assert result[0].source == "valhalla" and result[0].minutes == pytest.approx((900 - 240) / 60)
     assert result[0].distance_m == pytest.approx(900)
@@ -269,10 +272,10 @@ def test_valhalla_matrix_reranks_by_walking_time(engine, line_index):
 def test_engine_failure_falls_back_to_the_model(engine, line_index, mode, kind, caplog):
     """When the engine times out, errs or answers garbage, is the model used, and no coordinate logged?"""
     engine.mode = mode
-    cfg = geo.RoutingConfig(url=engine.url, engine=kind, timeout=0.3)
+    cfg = RoutingConfig(url=engine.url, engine=kind, timeout=0.3)
     started = time.monotonic()
     with caplog.at_level(logging.DEBUG):
-        result = geo.nearest_stations(line_index, 22.55, 114.05, limit=5, routing=cfg)
+        result = nearest_stations(line_index, 22.55, 114.05, limit=5, routing=cfg)
     assert time.monotonic() - started < 0.9
     assert [n.station_id for n in result] == [1, 2, 3, 4, 5]
     assert all(n.source == "model" for n in result)
@@ -281,8 +284,8 @@ def test_engine_failure_falls_back_to_the_model(engine, line_index, mode, kind, 
 
 def test_engine_unreachable_falls_back(line_index):
     """Does a routing URL where nothing listens fall back to the model at once?"""
-    cfg = geo.RoutingConfig(url="http://127.0.0.1:9", engine="osrm", timeout=0.5)
-    result = geo.nearest_stations(line_index, 22.55, 114.05, limit=3, routing=cfg)
+    cfg = RoutingConfig(url="http://127.0.0.1:9", engine="osrm", timeout=0.5)
+    result = nearest_stations(line_index, 22.55, 114.05, limit=3, routing=cfg)
     assert [n.station_id for n in result] == [1, 2, 3] and result[0].source == "model"
 
 
@@ -293,7 +296,7 @@ def test_cell_candidate_fast_path_matches_the_general_search():
     lats, lons = rng.uniform(22.45, 22.80, n), rng.uniform(113.8, 114.5, n)
     # a dense cluster and an empty band make the candidate lists uneven
     lats[:500], lons[:500] = rng.normal(22.54, 0.004, 500), rng.normal(114.06, 0.004, 500)
-    index = geo.StationIndex(np.arange(1, n + 1), lats, lons)
+    index = StationIndex(np.arange(1, n + 1), lats, lons)
     for la, lo in zip(rng.uniform(22.44, 22.81, 400), rng.uniform(113.79, 114.51, 400)):
         for k in (1, 7, 20):
             fast, general = index.nearest(la, lo, limit=k), index._search(la, lo, limit=k)

@@ -1,12 +1,8 @@
-"""The 地图 tab with the check-in feature's data (runs once models.checkin exists, i.e. after the merge)."""
+"""The 地图 tab with the check-in domain's data: today's activities, check-in mode and home station."""
 from datetime import timedelta
 
-import pytest
-
-checkin = pytest.importorskip("models.checkin")
-
-from models import utcnow  # noqa: E402
-from services import stations  # noqa: E402
+from models import checkin, utcnow
+from services import stations
 
 
 def test_activities_checkin_mode_and_home_station_show(client, auth, factory, session):

@@ -5,8 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services import coords, geo, opening_hours, stations
+from services import stations
 from services.errors import DomainError
+from services.stations import coords, opening_hours
+from services.stations.index import REACH_M, haversine_m, walk_minutes
 
 SH = ZoneInfo("Asia/Shanghai")
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=SH)  # a Tuesday morning
@@ -35,7 +37,7 @@ def test_nearby_is_nearest_first_with_walking_minutes(ctx, session, city):
     assert ids(items) == ["A", "B", "C", "D"]
     a, b, c = items[0].nearby, items[1].nearby, items[2].nearby
     assert a.within_reach and b.within_reach and not c.within_reach
-    assert a.minutes == pytest.approx(geo.walk_minutes(geo.haversine_m(22.55, 114.05, 22.551, 114.05)))
+    assert a.minutes == pytest.approx(walk_minutes(haversine_m(22.55, 114.05, 22.551, 114.05)))
 
 
 def test_filters_open_now_24h_and_service(ctx, session, city):
@@ -78,11 +80,10 @@ def test_district_and_search(ctx, session, city):
 
 def test_index_is_rebuilt_after_an_import(ctx, session, city):
     """After stations change through an import, does the next ranking see them (no stale index)?"""
-    from services import station_io
 
     csv = ("code,name,district,lat,lon,opening_hours\n"
            "E,戊站,futian,22.5501,114.0501,24/7\n")
-    station_io.import_stations(session, data=csv.encode(), filename="e.csv")
+    stations.importexport.import_stations(session, data=csv.encode(), filename="e.csv")
     assert ids(stations.nearby(session, lat=22.55, lon=114.05, at=TUESDAY_10))[0] == "E"
 
 
@@ -172,7 +173,7 @@ def test_nearest_json_is_the_same_document_as_json_dumps(ctx, session, factory):
         {"id": i.info.id, "code": i.info.code, "name": i.info.name, "minutes": round(i.nearby.minutes, 1),
          "distance_m": round(i.nearby.distance_m), "within_reach": i.nearby.within_reach, "source": "model",
          "open": i.status.kind, "until": i.status.at.isoformat() if i.status.at else None} for i in items]}
-    assert json.loads(stations.nearest_json(items, geo.REACH_M)) == expected
+    assert json.loads(stations.nearest_json(items, REACH_M)) == expected
     assert expected["stations"][0]["name"] == '带"引号"\\的站'
 
 
@@ -194,7 +195,7 @@ def test_json_body_fast_path_equals_the_listed_items(ctx, session, city):
 
     direct = json.loads(stations.nearest_json_body(session, lat=22.55, lon=114.05, at=TUESDAY_22))
     listed = json.loads(stations.nearest_json(
-        stations.nearby(session, lat=22.55, lon=114.05, at=TUESDAY_22, with_activities=False), geo.REACH_M))
+        stations.nearby(session, lat=22.55, lon=114.05, at=TUESDAY_22, with_activities=False), REACH_M))
     assert direct == listed and [s["code"] for s in direct["stations"]] == ["A", "B", "C", "D"]
     filtered = json.loads(stations.nearest_json_body(session, lat=22.55, lon=114.05, at=TUESDAY_22,
                                                      filters=stations.Filters(open_now=True)))

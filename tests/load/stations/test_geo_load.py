@@ -8,7 +8,7 @@ import config
 from app import create_app
 from models import District, LocationConsent, Station
 from models.db import ALL_ORGS
-from services import station_io, stations
+from services import stations
 from services.errors import DomainError
 from tests.conftest import TEST_DATABASE_URL, Factory
 
@@ -62,7 +62,7 @@ def test_parallel_imports_of_one_file_create_each_station_once(shared_app):
     with _session(shared_app) as s:
         s.add(District(code="futian", name="福田区", name_en="Futian"))
         s.commit()
-    results, errors = _run(shared_app, lambda s: station_io.import_stations(s, data=CSV, filename="l.csv"))
+    results, errors = _run(shared_app, lambda s: stations.importexport.import_stations(s, data=CSV, filename="l.csv"))
     assert set(errors) <= {"import_conflict"}
     assert sum(r.created for r in results) == N
     with _session(shared_app) as s:

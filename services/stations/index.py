@@ -1,4 +1,4 @@
-"""Walking time from a point to the service stations, nearest first.
+"""Walking time from a point to the service stations, nearest first: the model and the grid index.
 
 The default model (documented, testable): straight-line great-circle distance times a detour
 factor of 1.3, walked at 4.8 km/h. A 15-minute walk is then 4.8 km/h x 0.25 h = 1,200 m of
@@ -6,30 +6,20 @@ path, or 1,200 / 1.3 = 923 m in a straight line: REACH_M, the radius the map dra
 
 Stations are found through an in-memory grid index built once per process from the station
 table (rebuilt after an import, or when the table's stamp changes): a query reads only the
-grid cells around the point and ranks them with numpy, never a scan of the table.
-
-When ROUTING_URL is configured, the nearest candidates are re-ranked by a routing engine's
-walking times (OSRM's table service or Valhalla's matrix), with a timeout and a fallback to
-the model. The member's position is never stored and never logged: errors name the engine,
-not the coordinates.
+grid cells around the point and ranks them with numpy, never a scan of the table. Routing
+engines re-rank the nearest candidates in services.stations.routing.
 """
-import json
-import logging
 import math
 import threading
 import time
-import urllib.error
-import urllib.request
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
 
 from services.errors import DomainError
-
-log = logging.getLogger(__name__)
 
 EARTH_RADIUS_M = 6_371_008.8  # the mean Earth radius (IUGG), in metres
 DETOUR_FACTOR = 1.3  # streets are longer than the straight line
@@ -40,7 +30,6 @@ REACH_M = WALK_M_PER_MIN * REACH_MINUTES / DETOUR_FACTOR  # 923.08 m straight-li
 DEFAULT_LIMIT = 20  # how many stations a list shows
 CELL_K = DEFAULT_LIMIT  # unfiltered queries up to this many results use per-cell candidate lists
 MAX_LIMIT = 100
-ROUTING_CANDIDATES = 40  # straight-line nearest sent to a routing engine for re-ranking
 INDEX_TTL_S = 30.0  # how often a process checks whether the station table changed
 
 
@@ -307,7 +296,7 @@ class StationIndex:
         return result
 
     def info(self, station_id: int):
-        """The payload kept for a station (see services.stations.StationInfo), or None."""
+        """The payload kept for a station (see services.stations.catalogue.StationInfo), or None."""
         k = self.position.get(station_id)
         return None if k is None or self.payload is None else self.payload[k]
 
@@ -368,157 +357,6 @@ def invalidate(engine=None) -> None:
             _cache.clear()
         else:
             _cache.pop(engine, None)
-
-
-# -- routing engines --------------------------------------------------------------------------
-
-class RoutingError(Exception):
-    """The engine did not answer usefully (timeout, HTTP error, garbage); the model is used instead."""
-
-
-@dataclass(frozen=True)
-class RoutingConfig:
-    """Where the engine is and how long to wait for it."""
-
-    url: str
-    engine: str = "osrm"  # "osrm" (table service) or "valhalla" (matrix)
-    timeout: float = 1.5
-    profile: str = field(default="foot")  # OSRM profile name in the URL
-
-
-def _http_json(url: str, *, timeout: float, body: dict | None = None) -> dict:
-    """GET (or POST a JSON body) and decode a JSON object; RoutingError on anything else."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
-                                 headers={"Accept": "application/json", "Content-Type": "application/json",
-                                          "User-Agent": "ServiceCircle"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (configured URL)
-            raw = resp.read(4 * 1024 * 1024)
-    except urllib.error.HTTPError as e:
-        raise RoutingError(f"HTTP {e.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as e:
-        raise RoutingError(type(e).__name__) from None
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise RoutingError("not JSON") from None
-    if not isinstance(payload, dict):
-        raise RoutingError("not a JSON object")
-    return payload
-
-
-def _number(value) -> float | None:
-    """A finite non-negative number, or None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) and value >= 0 else None
-
-
-def osrm_table(cfg: RoutingConfig, origin: tuple[float, float],
-               targets: Sequence[tuple[float, float]]) -> list[tuple[float, float] | None]:
-    """Walking (seconds, metres) from origin to each target via OSRM's table service (None: unreachable)."""
-    points = [origin, *targets]
-    coords = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)
-    url = (f"{cfg.url.rstrip('/')}/table/v1/{cfg.profile}/{coords}"
-           f"?sources=0&annotations=duration,distance")
-    data = _http_json(url, timeout=cfg.timeout)
-    if data.get("code") != "Ok":
-        raise RoutingError(f"code {str(data.get('code'))[:40]}")
-    durations, distances = data.get("durations"), data.get("distances")
-    if not (isinstance(durations, list) and durations and isinstance(durations[0], list)
-            and len(durations[0]) == len(points)):
-        raise RoutingError("bad durations")
-    row_d = distances[0] if isinstance(distances, list) and distances and isinstance(distances[0], list) \
-        and len(distances[0]) == len(points) else [None] * len(points)
-    out = []
-    for dur, dist in zip(durations[0][1:], row_d[1:]):
-        seconds = _number(dur)
-        out.append(None if seconds is None else (seconds, _number(dist) or 0.0))
-    return out
-
-
-def valhalla_matrix(cfg: RoutingConfig, origin: tuple[float, float],
-                    targets: Sequence[tuple[float, float]]) -> list[tuple[float, float] | None]:
-    """Walking (seconds, metres) from origin to each target via Valhalla's /sources_to_targets."""
-    body = {"sources": [{"lat": origin[0], "lon": origin[1]}],
-            "targets": [{"lat": la, "lon": lo} for la, lo in targets],
-            "costing": "pedestrian", "units": "kilometers"}
-    data = _http_json(f"{cfg.url.rstrip('/')}/sources_to_targets", timeout=cfg.timeout, body=body)
-    matrix = data.get("sources_to_targets")
-    out: list[tuple[float, float] | None] = [None] * len(targets)
-    if isinstance(matrix, list) and matrix and isinstance(matrix[0], list):
-        row = matrix[0]  # verbose form: one object per target
-        if len(row) != len(targets):
-            raise RoutingError("bad matrix size")
-        for j, cell in enumerate(row):
-            if not isinstance(cell, dict):
-                raise RoutingError("bad matrix cell")
-            k = cell.get("to_index", j)
-            seconds, km = _number(cell.get("time")), _number(cell.get("distance"))
-            if isinstance(k, int) and 0 <= k < len(targets) and seconds is not None:
-                out[k] = (seconds, (km or 0.0) * 1000)
-        return out
-    if isinstance(matrix, dict):  # concise form (verbose=false): parallel arrays
-        durations, distances = matrix.get("durations"), matrix.get("distances")
-        if not (isinstance(durations, list) and durations and isinstance(durations[0], list)
-                and len(durations[0]) == len(targets)):
-            raise RoutingError("bad durations")
-        dist_row = distances[0] if isinstance(distances, list) and distances and isinstance(distances[0], list) \
-            else [None] * len(targets)
-        for j, dur in enumerate(durations[0]):
-            seconds = _number(dur)
-            km = _number(dist_row[j]) if j < len(dist_row) else None
-            out[j] = None if seconds is None else (seconds, (km or 0.0) * 1000)
-        return out
-    raise RoutingError("no sources_to_targets")
-
-
-ENGINES = {"osrm": osrm_table, "valhalla": valhalla_matrix}
-
-
-def rerank_with_engine(cfg: RoutingConfig, lat: float, lon: float, ranked: list[Nearby],
-                       coords: dict[int, tuple[float, float]], *, limit: int) -> list[Nearby]:
-    """Re-rank straight-line candidates by the engine's walking times; the model's ranking on failure.
-
-    A station the engine cannot reach keeps its model time (it sorts among the others by it).
-    """
-    if not ranked:
-        return ranked
-    fetch = ENGINES.get(cfg.engine)
-    if fetch is None:
-        return ranked[:limit]
-    try:
-        times = fetch(cfg, (lat, lon), [coords[n.station_id] for n in ranked])
-    except RoutingError as e:
-        log.warning("routing engine %s unavailable (%s); using the straight-line model", cfg.engine, e)
-        return ranked[:limit]
-    result = []
-    for n, t in zip(ranked, times):
-        if t is None:
-            result.append(n)
-        else:
-            seconds, metres = t
-            result.append(Nearby(n.station_id, metres or n.distance_m, seconds / 60.0, cfg.engine))
-    result.sort(key=lambda n: n.minutes)
-    return result[:limit]
-
-
-def nearest_stations(index: StationIndex, lat, lon, *, limit: int = DEFAULT_LIMIT,
-                     mask: np.ndarray | None = None, accept: Callable[[int], bool] | None = None,
-                     routing: RoutingConfig | None = None) -> list[Nearby]:
-    """The public entry: nearest first by the model, or by the routing engine when configured."""
-    if routing is None:
-        return rank(index, lat, lon, limit=limit, mask=mask, accept=accept)
-    lat, lon = check_point(lat, lon)
-    limit = max(1, min(int(limit), MAX_LIMIT))
-    candidates = rank(index, lat, lon, limit=max(limit, ROUTING_CANDIDATES), mask=mask, accept=accept)
-    coords = {}
-    for n in candidates:
-        k = index.position[n.station_id]
-        coords[n.station_id] = (float(index.lats[k]), float(index.lons[k]))
-    return rerank_with_engine(routing, lat, lon, candidates, coords, limit=limit)
 
 
 def brute_force(points: Iterable[tuple[int, float, float]], lat: float, lon: float) -> list[tuple[int, float]]:

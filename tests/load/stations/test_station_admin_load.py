@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from models import Role, RoleName
-from services import station_admin
+from services import stations
 from services.accounts import Principal
 from services.errors import DomainError
 from tests.conftest import Factory
@@ -29,7 +29,7 @@ def test_same_member_added_at_once_gives_one_role(load_app):
 
     def job():
         with load_app.test_request_context(), new_session(load_app) as s:
-            return station_admin.add_staff(s, principal, station_id=station_id, phone=phone).id
+            return stations.admin.add_staff(s, principal, station_id=station_id, phone=phone).id
 
     results, errors = run_at_once(8, [job] * 8)
     assert len(results) == 1
