@@ -45,6 +45,20 @@ def tile_hosts(provider: str) -> list[str]:
     return list(TILE_HOSTS.get(provider, []))
 
 
+# Meeting compliance (三会一课, 中国共产党支部工作条例（试行）): per kind, how many meetings a period needs,
+# counted from meetings held with their minutes locked. `per_group`: each group (党小组) of the branch
+# needs its own. A unit with other rules changes this table (or sets MEETING_RULES on the Config).
+MEETING_RULES = (
+    {"kind": "branch_assembly", "period": "quarter", "count": 1},  # 支部党员大会
+    {"kind": "committee", "period": "month", "count": 1},  # 支委会
+    {"kind": "group", "period": "month", "count": 1, "per_group": True},  # 党小组会
+    {"kind": "lecture", "period": "quarter", "count": 1},  # 党课
+    {"kind": "theme_day", "period": "month", "count": 1},  # 主题党日
+    {"kind": "life_meeting", "period": "year", "count": 1},  # 组织生活会
+    {"kind": "review", "period": "year", "count": 1},  # 民主评议党员
+)
+
+
 class Config:
     """Production defaults; every value can come from the environment."""
 
@@ -104,6 +118,10 @@ class Config:
         self.ROUTING_URL = os.environ.get("ROUTING_URL") or None
         self.ROUTING_ENGINE = os.environ.get("ROUTING_ENGINE", "osrm")  # osrm | valhalla
         self.ROUTING_TIMEOUT = float(os.environ.get("ROUTING_TIMEOUT", "1.5"))
+        # meetings (issue 11): the compliance table, attachment size, how early the attendance code shows
+        self.MEETING_RULES = MEETING_RULES
+        self.MEETING_UPLOAD_MAX_BYTES = int(os.environ.get("MEETING_UPLOAD_MAX_MB", "10")) * 1024 * 1024
+        self.MEETING_CODE_OPENS_MINUTES = int(os.environ.get("MEETING_CODE_OPENS_MINUTES", "30"))
 
 
 class TestConfig(Config):

@@ -13,3 +13,7 @@ from models.checkin import (  # noqa: F401
     CommunityRegistration,
 )
 from models.geo import LocationConsent  # noqa: F401
+from models.meeting import (  # noqa: F401
+    Attendance, CalendarFeed, InviteRole, LeaveStatus, Meeting, MeetingAddendum, MeetingAudience, MeetingDecision, MeetingFile,
+    MeetingInvite, MeetingKind, MeetingMinutes, MeetingSettings, PlaceKind, Rsvp,
+)

@@ -5,6 +5,8 @@ Three kinds, each a short URL-safe text:
 - ``p.<station>.<version>.<mac>``: the printed poster's fixed code (always with the geofence);
   printing a new version voids the old posters.
 - ``m.<member>.<step>.<mac>``: the member's own rotating 我的签到码, scanned by station staff.
+- ``g.<meeting>.<step>.<mac>``: a branch meeting's rotating attendance code (the meetings domain), keyed
+  with the meeting's random ``qr_key``; the same steps and window as a kiosk's.
 
 The MAC key is derived from the app's SECRET_KEY and, for stations, the station's random
 ``qr_key``, so a leaked code of one station says nothing about another.
@@ -30,7 +32,7 @@ class TokenError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
-    """A parsed code: kind ('r', 'p' or 'm'), the station or member id, and the step or poster version."""
+    """A parsed code: kind ('r', 'p', 'm' or 'g'), the station, member or meeting id, and the step or poster version."""
 
     kind: str
     subject_id: int
@@ -87,13 +89,24 @@ def member_token(member_id: int, step: int | None = None) -> str:
     return Token("m", member_id, step, _mac("m", member_id, step)).text
 
 
+def meeting_token(meeting, step: int | None = None) -> str:
+    """A meeting's rotating attendance code for a time step (the current one by default)."""
+    step = step_at() if step is None else step
+    return Token("g", meeting.id, step, _mac("g", meeting.id, meeting.qr_key, step)).text
+
+
+def verify_meeting_mac(token: Token, meeting) -> bool:
+    """Whether a meeting code was made with this meeting's key."""
+    return hmac.compare_digest(_mac("g", meeting.id, meeting.qr_key, token.counter), token.mac)
+
+
 def parse(text: str) -> Token:
     """Split a code (or a check-in URL holding one) into its parts; TokenError when it is not ours."""
     text = (text or "").strip()
-    if "/c/" in text:  # a whole URL scanned by an app
+    if "/c/" in text:  # a whole URL scanned by an app (/c/<code> of a station, /meetings/c/<code> of a meeting)
         text = text.split("/c/", 1)[1].split("?", 1)[0].split("#", 1)[0]
     parts = text.split(".")
-    if len(parts) != 4 or parts[0] not in ("r", "p", "m") or len(text) > 80:
+    if len(parts) != 4 or parts[0] not in ("r", "p", "m", "g") or len(text) > 80:
         raise TokenError("not a code")
     try:
         subject, counter = int(parts[1]), int(parts[2])

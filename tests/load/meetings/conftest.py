@@ -1,0 +1,10 @@
+"""Fixtures for the meetings tests: the notifications API recorded (a stand-in until it is on main)."""
+import pytest
+
+from tests.services.meetings.notify_shim import install
+
+
+@pytest.fixture(autouse=True)
+def notified(monkeypatch):
+    """What the meetings domain told the notifications domain during the test."""
+    return install(monkeypatch)
