@@ -29,12 +29,12 @@ SCAN_GRACE_SECONDS = 120  # from opening a code to confirming it (also across a 
 
 _invite = MeetingInvite.__table__
 _MARK = (sa.update(_invite)
-         .where(_invite.c.meeting_id == sa.bindparam("meeting_id"), _invite.c.member_id == sa.bindparam("member_id"),
+         .where(_invite.c.meeting_id == sa.bindparam("m_id"), _invite.c.member_id == sa.bindparam("u_id"),
                 _invite.c.role.in_([InviteRole.attendee.value, InviteRole.observer.value]),
                 sa.or_(_invite.c.attendance.is_(None),
                        _invite.c.attendance.in_([Attendance.leave.value, Attendance.absent.value])))
-         .values(attendance=sa.bindparam("status"), marked_at=sa.bindparam("at"), marked_by=sa.bindparam("by"),
-                 mark_method=sa.bindparam("method"))
+         .values(attendance=sa.bindparam("b_status"), marked_at=sa.bindparam("b_at"), marked_by=sa.bindparam("b_by"),
+                 mark_method=sa.bindparam("b_method"))
          .returning(_invite.c.id))
 _ROW = sa.select(_invite.c.id, _invite.c.role, _invite.c.attendance, _invite.c.marked_at).where(
     _invite.c.meeting_id == sa.bindparam("meeting_id"), _invite.c.member_id == sa.bindparam("member_id"))
@@ -94,8 +94,8 @@ def _mark(session: Session, meeting: Meeting, member_id: int, *, status: Attenda
     someone not on the list becomes a request the secretary may admit as 列席."""
     begin_write(session)
     conn = core_connection(session)
-    done = conn.execute(_MARK, {"meeting_id": meeting.id, "member_id": member_id, "status": status.value,
-                                "at": at, "by": by, "method": method}).scalar()
+    done = conn.execute(_MARK, {"m_id": meeting.id, "u_id": member_id, "b_status": status.value,
+                                "b_at": at, "b_by": by, "b_method": method}).scalar()
     if done is not None:
         session.commit()
         _credit(session, meeting, [member_id])

@@ -38,11 +38,12 @@ def require_unlocked(session: Session, meeting: Meeting) -> None:
         refuse("locked", _l("The minutes are locked: nothing can change; add a dated addendum instead."), 409)
 
 
-def _editable(session: Session, principal: Principal, meeting_id: int) -> tuple[Meeting, MeetingMinutes]:
+def _editable(session: Session, principal: Principal, meeting_id: int, now: datetime | None = None
+              ) -> tuple[Meeting, MeetingMinutes]:
     meeting = get_meeting_led(session, principal, meeting_id)
     if meeting.cancelled_at is not None:
         refuse("cancelled", _l("This meeting was cancelled; it has no minutes."), 409)
-    if not has_started(meeting):
+    if not has_started(meeting, now):
         refuse("not_started", _l("Minutes can be written once the meeting has started."), 409)
     require_unlocked(session, meeting)
     minutes = minutes_of(session, meeting) or MeetingMinutes(meeting_id=meeting.id, org_unit_id=meeting.org_unit_id)
@@ -73,7 +74,7 @@ def save_minutes(session: Session, principal: Principal, *, meeting_id: int, hos
     if len(discussion_md) > 50_000:
         refuse("discussion_too_long", _l("The discussion is too long: at most 50,000 characters."))
     begin_write(session)
-    meeting, minutes = _editable(session, principal, meeting_id)
+    meeting, minutes = _editable(session, principal, meeting_id, now)
     minutes.host_id = _listed(session, meeting, host_id)
     minutes.recorder_id = _listed(session, meeting, recorder_id)
     minutes.topics, minutes.discussion_md = topics, discussion_md
@@ -149,7 +150,7 @@ def lock_minutes(session: Session, principal: Principal, *, meeting_id: int, now
     leave when it was approved) and the record can only gain dated addenda from now on."""
     now = now or utcnow()
     begin_write(session)
-    meeting, minutes = _editable(session, principal, meeting_id)
+    meeting, minutes = _editable(session, principal, meeting_id, now)
     if not is_over(meeting, now):
         refuse("not_over", _l("Lock the minutes after the meeting has ended."), 409)
     if minutes.id is None or not minutes.host_id or not minutes.recorder_id or not minutes.topics:
