@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "blueprints.study",
     "blueprints.notices",
     "blueprints.stations",
+    "blueprints.meetings",
 )
 
 # Endpoints a member who must set a new password may still reach.

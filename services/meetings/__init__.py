@@ -19,6 +19,7 @@ the signed-in person may see the units:
 - ``absent_streaks(session, *, unit_id, last_n=2)``: members absent without leave from their last n meetings.
 - ``pending_leave_requests(session, *, unit_ids)``: leave requests waiting for a decision.
 """
+from services.meetings import attendance, reads, rsvp  # noqa: F401  (modules used by the views)
 from services.meetings.attendance import (Marked, Roll, add_observers, admit_observer, mark_attendance, passes,
                                           resolve_code, roll, roll_of, scan_code, scan_member)
 from services.meetings.calendar import feed_ics, feed_member, feed_status, meeting_ics, reset_feed, stop_feed
@@ -26,7 +27,7 @@ from services.meetings.common import (ATTENDANCE_LABELS, KIND_LABELS, can_decide
                                       get_meeting_led, get_meeting_seen, has_started, is_over, kind_label, leads,
                                       local, require_runs, settings_of, tz)
 from services.meetings.compliance import BranchCompliance, compliance, rules
-from services.meetings.minutes import (Record, add_addendum, add_decision, file_for, lock_minutes, record,
+from services.meetings.minutes import (Record, add_addendum, add_decision, file_for, is_locked, lock_minutes, record,
                                        remove_decision, save_minutes, store_file)
 from services.meetings.reads import (MeetingRate, MyMeeting, Overview, PendingLeave, Streak, UnitMeeting,
                                      absent_streaks, attendance_rates, next_meeting, overview, pending_leave_requests,
@@ -47,7 +48,7 @@ __all__ = [
     "Marked", "Roll", "add_observers", "admit_observer", "mark_attendance", "passes", "resolve_code", "roll",
     "roll_of", "scan_code", "scan_member",
     # minutes
-    "Record", "add_addendum", "add_decision", "file_for", "lock_minutes", "record", "remove_decision",
+    "Record", "add_addendum", "add_decision", "file_for", "is_locked", "lock_minutes", "record", "remove_decision",
     "save_minutes", "store_file",
     # reminders
     "plan", "recipients", "sync_reminders",
@@ -58,6 +59,7 @@ __all__ = [
     "attendance_rates", "next_meeting", "overview", "pending_leave_requests", "unit_meetings",
     "BranchCompliance", "compliance", "rules",
     # common
+    "attendance", "reads", "rsvp",
     "ATTENDANCE_LABELS", "KIND_LABELS", "can_decide_leave", "code_opens_at", "get_meeting_led", "get_meeting_seen",
     "has_started", "is_over", "kind_label", "leads", "local", "require_runs", "settings_of", "tz",
 ]

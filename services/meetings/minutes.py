@@ -31,6 +31,12 @@ def minutes_of(session: Session, meeting: Meeting) -> MeetingMinutes | None:
         return session.exec(select(MeetingMinutes).where(MeetingMinutes.meeting_id == meeting.id)).first()
 
 
+def is_locked(session: Session, meeting: Meeting) -> bool:
+    """Whether the meeting's minutes are locked."""
+    minutes = minutes_of(session, meeting)
+    return minutes is not None and minutes.locked_at is not None
+
+
 def require_unlocked(session: Session, meeting: Meeting) -> None:
     """Refuse a change to a meeting whose minutes are locked."""
     minutes = minutes_of(session, meeting)

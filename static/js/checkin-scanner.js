@@ -1,5 +1,6 @@
 // The app's own scanner (qr-scanner, vendored). The camera is asked for only when the member taps 扫码.
-// data-scanner="member": a station code opens its confirmation (or is kept offline);
+// data-scanner="member": a station code opens its confirmation (or is kept offline); a meeting's code
+// (/meetings/c/...) opens the meeting sign-in, which needs the network;
 // data-scanner="kiosk": staff scan a member's own code into the kiosk form.
 (function () {
   "use strict";
@@ -22,9 +23,10 @@
   function stationCode(text) {
     var url;
     try { url = new URL(text, window.location.href); } catch (e) { return null; }
-    var m = url.pathname.match(/^\/c\/([^/?#]+)$/);
+    var m = url.pathname.match(/^\/(meetings\/)?c\/([^/?#]+)$/);
     if (!m) return null;
-    return { url: url, code: decodeURIComponent(m[1]), fence: url.hash.indexOf("#g=") === 0 ? url.hash.slice(3) : "" };
+    return { url: url, code: decodeURIComponent(m[2]), meeting: !!m[1],
+             fence: url.hash.indexOf("#g=") === 0 ? url.hash.slice(3) : "" };
   }
 
   function setup(box) {
@@ -54,6 +56,9 @@
         if (online && found.url.origin === window.location.origin) {
           say(t.opening);
           window.location.assign(found.url.pathname + "?via=app");
+        } else if (found.meeting) {
+          say(t.meeting_offline); busy = false;
+          if (startButton) startButton.hidden = false;
         } else if (window.ScOffline) {
           window.ScOffline.keep(found.code, found.fence).then(function () { say(t.kept); busy = false; });
         } else {
