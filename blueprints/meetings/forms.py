@@ -43,7 +43,7 @@ class MeetingForm(AppForm):
     start = TimeField(_l("Starts at"), validators=[InputRequired(_l("Enter the start time."))])
     end = TimeField(_l("Ends at"), validators=[InputRequired(_l("Enter the end time."))])
     place_kind = RadioField(_l("Where"), default="text", choices=[
-        ("text", _l("A room or address")), ("station", _l("A service station")), ("online", _l("Online"))])
+        ("text", _l("In person")), ("station", _l("At a service station")), ("online", _l("Online"))])
     place_text = StringField(_l("Room or address"), validators=[Optional(), Length(max=200)])
     station_q = StringField(_l("Search a service station"), validators=[Optional(), Length(max=40)])
     station_id = RadioField(_l("Service station"), coerce=int, validate_choice=False, validators=[Optional()])
