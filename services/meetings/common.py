@@ -173,5 +173,7 @@ def require_leave_decider(session: Session, principal: Principal, meeting: Meeti
 
 
 def refuse(code: str, message, status: int = 400):
-    """Raise a broken rule with its message."""
-    raise DomainError(code, message, status=status)
+    """Raise a broken rule with its message (a lazy text stays lazy: the worker and load tests have no request)."""
+    error = DomainError(code, code, status=status)
+    error.message = message
+    raise error
