@@ -9,7 +9,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from blueprints.form import AppForm
 from services.meetings import KIND_LABELS
 
-MAX_ID = 2 ** 63 - 1
+MAX_ID = 2 ** 31 - 1  # ids are INTEGER columns
+
+
+def id_or_zero(value) -> int:
+    """A submitted id (0 for none); anything past an INTEGER column's range is refused as an invalid choice."""
+    number = int(value or 0)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("out of range")
+    return number
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -46,17 +54,17 @@ class MeetingForm(AppForm):
         ("text", _l("In person")), ("station", _l("At a service station")), ("online", _l("Online"))])
     place_text = StringField(_l("Room or address"), validators=[Optional(), Length(max=200)])
     station_q = StringField(_l("Search a service station"), validators=[Optional(), Length(max=40)])
-    station_id = RadioField(_l("Service station"), coerce=int, validate_choice=False, validators=[Optional()])
+    station_id = RadioField(_l("Service station"), coerce=id_or_zero, validate_choice=False, validators=[Optional()])
     online_url = StringField(_l("Meeting link (https://)"), validators=[Optional(), Length(max=500)],
                              render_kw={"inputmode": "url", "placeholder": "https://"})
     agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=5000)])
     audience = RadioField(_l("Who must attend"), default="branch", choices=[
         ("branch", _l("The whole branch")), ("committee", _l("The branch committee")),
         ("group", _l("One Party group")), ("members", _l("Chosen members"))])
-    group_id = SelectField(_l("Group"), coerce=int, validate_choice=False, validators=[Optional()])
+    group_id = SelectField(_l("Group"), coerce=id_or_zero, validate_choice=False, validators=[Optional()])
     member_ids = MultiCheckboxField(_l("Members"), coerce=int)
     observer_ids = MultiCheckboxField(_l("Observers (列席)"), coerce=int)
-    study_task_id = SelectField(_l("Study hours for a Party lecture"), coerce=int, validate_choice=False,
+    study_task_id = SelectField(_l("Study hours for a Party lecture"), coerce=id_or_zero, validate_choice=False,
                                 validators=[Optional()])
     repeat = BooleanField(_l("Repeat on the fixed Party day every month"))
     repeat_day = IntegerField(_l("Fixed Party day (day of the month)"), validators=[Optional(), NumberRange(1, 28)])
@@ -106,8 +114,8 @@ class ObserversForm(AppForm):
 class MinutesForm(AppForm):
     """The minutes' fields."""
 
-    host_id = SelectField(_l("Host (主持人)"), coerce=int, validate_choice=False, validators=[Optional()])
-    recorder_id = SelectField(_l("Recorder (记录人)"), coerce=int, validate_choice=False, validators=[Optional()])
+    host_id = SelectField(_l("Host (主持人)"), coerce=id_or_zero, validate_choice=False, validators=[Optional()])
+    recorder_id = SelectField(_l("Recorder (记录人)"), coerce=id_or_zero, validate_choice=False, validators=[Optional()])
     topics = TextAreaField(_l("Topics (议题)"), validators=[Optional(), Length(max=2000)])
     discussion = TextAreaField(_l("Discussion (Markdown: ## heading, **bold**, - list)"),
                                validators=[Optional(), Length(max=50_000)])
@@ -145,7 +153,7 @@ class SettingsForm(AppForm):
     remind_hour = BooleanField(_l("Remind 1 hour before"), default=True)
     important_kinds = SelectMultipleField(_l("Last reminder marked important for"), choices=kind_choices,
                                           widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    duty_member_id = SelectField(_l("Committee member on duty for leave requests"), coerce=int,
+    duty_member_id = SelectField(_l("Committee member on duty for leave requests"), coerce=id_or_zero,
                                  validate_choice=False, validators=[Optional()])
 
 

@@ -14,7 +14,7 @@ from services.checkin import codes as qr
 from services.errors import DomainError
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
-ID = "int(max=9223372036854775807)"  # SQLite's integers end there: a longer id is simply not found
+ID = "int(max=2147483647)"  # ids are INTEGER columns (PostgreSQL's end there): a longer one is simply not found
 
 
 @bp.app_template_global("meeting_kind")

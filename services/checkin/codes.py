@@ -112,7 +112,7 @@ def parse(text: str) -> Token:
         subject, counter = int(parts[1]), int(parts[2])
     except ValueError as e:
         raise TokenError("not a code") from e
-    if not 0 < subject < 2 ** 63 or not 0 <= counter < 2 ** 63:  # ids past SQLite's integers are no codes either
+    if not 0 < subject < 2 ** 31 or not 0 <= counter < 2 ** 63:  # ids are INTEGER columns: a longer one is no code
         raise TokenError("not a code")
     return Token(parts[0], subject, counter, parts[3])
 

@@ -163,19 +163,21 @@ def attendance_rates(session: Session, *, unit_ids, since: datetime, now: dateti
     The caller has checked the person may see these units."""
     now = now or utcnow()
     ids = sorted({int(i) for i in unit_ids}) or [-1]
-    approved = and_(MeetingInvite.rsvp == Rsvp.leave, MeetingInvite.leave_status == LeaveStatus.approved)
     with unscoped(session):
         meetings = list(session.exec(select(Meeting).where(
             Meeting.org_unit_id.in_(ids), Meeting.cancelled_at.is_(None), Meeting.starts_at >= since,
             Meeting.starts_at <= now).order_by(Meeting.starts_at)).all())
         groups = session.exec(
-            select(MeetingInvite.meeting_id, MeetingInvite.attendance, case((approved, 1), else_=0), func.count())
+            select(MeetingInvite.meeting_id, MeetingInvite.attendance, MeetingInvite.rsvp, MeetingInvite.leave_status,
+                   func.count())
             .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
             .where(Meeting.org_unit_id.in_(ids), Meeting.cancelled_at.is_(None), Meeting.starts_at >= since,
                    Meeting.starts_at <= now, MeetingInvite.role == InviteRole.attendee)
-            .group_by(MeetingInvite.meeting_id, MeetingInvite.attendance, case((approved, 1), else_=0))).all()
+            .group_by(MeetingInvite.meeting_id, MeetingInvite.attendance, MeetingInvite.rsvp,
+                      MeetingInvite.leave_status)).all()
     rates = {m.id: MeetingRate(m) for m in meetings}
-    for meeting_id, attendance, on_leave, n in groups:
+    for meeting_id, attendance, rsvp, leave_status, n in groups:
+        on_leave = rsvp == Rsvp.leave and leave_status == LeaveStatus.approved
         rate = rates.get(meeting_id)
         if rate is None:
             continue
