@@ -18,7 +18,7 @@ BLUEPRINTS = (
     "blueprints.branch",
     "blueprints.checkin",
     "blueprints.study",
-    "blueprints.notices",
+    "blueprints.notify",
     "blueprints.stations",
     "blueprints.meetings",
 )
