@@ -8,7 +8,10 @@ lecture task and reminders are made as for any meeting.
 import random
 import secrets
 import uuid
+from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
+
+from flask import current_app, has_request_context
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -59,8 +62,17 @@ def _month_starts(today: date, months: int) -> list[date]:
 
 
 def seed(session: Session, *, rng: random.Random | None = None) -> str:
-    """A year of meetings for every demo branch (idempotent); returns a one-line summary."""
+    """A year of meetings for every demo branch (idempotent); returns a one-line summary.
+
+    The CLI runs it in an app context only: the texts (kinds, reminders) are made in a request context of
+    their own, in the default language.
+    """
     rng = rng or random.Random(2026)
+    with nullcontext() if has_request_context() else current_app.test_request_context():
+        return _seed(session, rng)
+
+
+def _seed(session: Session, rng: random.Random) -> str:
     with unscoped(session):
         member = session.exec(select(Member).where(Member.phone == MEMBER_PHONE)).first()
         secretary = session.exec(select(Member).where(Member.phone == SECRETARY_PHONE)).first()

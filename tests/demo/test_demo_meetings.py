@@ -51,3 +51,14 @@ def test_a_year_of_meetings_and_real_upcoming_ones(ctx, factory, session, notifi
     session.info["org_scope"] = "all"
     assert session.exec(select(func.count(MeetingInvite.id))).one() > 1000
     assert session.get(OrgUnit, member.org_unit_id)
+
+
+def test_seed_runs_in_an_app_context_alone(app, factory, session):
+    """Does the seed work as the CLI runs it (an app context, no request), with Chinese titles?"""
+    _city(factory, n_branches=2)
+    with app.app_context():
+        summary = demo_meetings.seed(session, rng=random.Random(2))
+    assert "upcoming" in summary
+    session.info["org_scope"] = "all"
+    titles = session.exec(select(Meeting.title)).all()
+    assert any(t.startswith("支委会：") for t in titles)
