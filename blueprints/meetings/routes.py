@@ -31,8 +31,13 @@ def meetings_home_card():
 
 @bp.app_template_global("meetings_led_units")
 def meetings_led_units():
-    """The units whose meetings the person runs (branches and the units above), for the workspace's links."""
-    return [u for u in orgs.led_units(db(), current_user) if u.kind != "group"] if current_user.is_secretary else []
+    """The units above branches the person runs (for compliance links) and, for each branch they run, its next
+    meeting with answers counted and its waiting leave requests (the workspace's and the 会议 tab's card)."""
+    if not current_user.is_authenticated or not current_user.is_secretary:
+        return [], []
+    units = [u for u in orgs.led_units(db(), current_user) if u.kind != "group"]
+    branches = [u.id for u in units if u.kind == "branch"][:30]
+    return [u for u in units if u.kind != "branch"], meetings.led_overview(db(), unit_ids=branches)
 
 
 @bp.after_request
@@ -58,8 +63,7 @@ def meeting_url(meeting) -> str:
 def index():
     """The 会议 tab: upcoming meetings with my answer, past ones, my attendance this year; a secretary's branches."""
     session = db()
-    led = orgs.led_summaries(session, current_user) if current_user.is_secretary else []
-    return render("meetings/index.html", ov=meetings.overview(session, current_user), led=led,
+    return render("meetings/index.html", ov=meetings.overview(session, current_user),
                   feed=meetings.feed_status(session, member_id=current_user.id))
 
 

@@ -29,9 +29,9 @@ from services.meetings.common import (ATTENDANCE_LABELS, KIND_LABELS, can_decide
 from services.meetings.compliance import BranchCompliance, compliance, rules
 from services.meetings.minutes import (Record, add_addendum, add_decision, file_for, is_locked, lock_minutes, record,
                                        remove_decision, save_minutes, store_file)
-from services.meetings.reads import (MeetingRate, MyMeeting, Overview, PendingLeave, Streak, UnitMeeting,
-                                     absent_streaks, attendance_rates, next_meeting, overview, pending_leave_requests,
-                                     unit_meetings)
+from services.meetings.reads import (LedBranch, MeetingRate, MyMeeting, Overview, PendingLeave, Streak, UnitMeeting,
+                                     absent_streaks, attendance_rates, led_overview, next_meeting, overview,
+                                     pending_leave_requests, unit_meetings)
 from services.meetings.reminders import plan, recipients, sync_reminders
 from services.meetings.rsvp import Board, answer, board, decide_leave
 from services.meetings.scheduling import (DEFAULT_AUDIENCE, MeetingData, cancel_meeting, check_data, create_meeting,
@@ -55,8 +55,8 @@ __all__ = [
     # calendars
     "feed_ics", "feed_member", "feed_status", "meeting_ics", "reset_feed", "stop_feed",
     # reads
-    "MeetingRate", "MyMeeting", "Overview", "PendingLeave", "Streak", "UnitMeeting", "absent_streaks",
-    "attendance_rates", "next_meeting", "overview", "pending_leave_requests", "unit_meetings",
+    "LedBranch", "MeetingRate", "MyMeeting", "Overview", "PendingLeave", "Streak", "UnitMeeting", "absent_streaks",
+    "attendance_rates", "led_overview", "next_meeting", "overview", "pending_leave_requests", "unit_meetings",
     "BranchCompliance", "compliance", "rules",
     # common
     "attendance", "reads", "rsvp",

@@ -250,3 +250,51 @@ def pending_leave_requests(session: Session, *, unit_ids, now: datetime | None =
                    MeetingInvite.rsvp == Rsvp.leave, MeetingInvite.leave_status == LeaveStatus.pending)
             .order_by(Meeting.starts_at, Member.name)).all()
     return [PendingLeave(m, i, n) for m, i, n in rows]
+
+
+@dataclass
+class LedBranch:
+    """A branch the person runs, with its next meeting (answers counted) and the leave requests waiting."""
+
+    unit: OrgUnit
+    next: UnitMeeting | None
+    pending: int
+
+
+def led_overview(session: Session, *, unit_ids, now: datetime | None = None) -> list[LedBranch]:
+    """For each branch: its next meeting not yet over (with answers counted) and its pending leave requests.
+    Four queries whatever the number of branches; the caller checked the person runs them."""
+    now = now or utcnow()
+    ids = sorted({int(i) for i in unit_ids}) or [-1]
+    with unscoped(session):
+        units = list(session.exec(select(OrgUnit).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.name)).all())
+        upcoming = session.exec(select(Meeting).where(Meeting.org_unit_id.in_(ids), Meeting.ends_at > now,
+                                                      Meeting.cancelled_at.is_(None))
+                                .order_by(Meeting.starts_at)).all()
+        first: dict[int, Meeting] = {}
+        for m in upcoming:
+            first.setdefault(m.org_unit_id, m)
+        meeting_ids = [m.id for m in first.values()] or [-1]
+        counts = {row[0]: row[1:] for row in session.exec(
+            select(MeetingInvite.meeting_id, func.count(),
+                   func.sum(case((MeetingInvite.rsvp == Rsvp.attend, 1), else_=0)),
+                   func.sum(case((and_(MeetingInvite.rsvp == Rsvp.leave,
+                                       MeetingInvite.leave_status == LeaveStatus.pending), 1), else_=0)),
+                   func.sum(case((MeetingInvite.rsvp.is_(None), 1), else_=0)))
+            .where(MeetingInvite.meeting_id.in_(meeting_ids), MeetingInvite.role == InviteRole.attendee)
+            .group_by(MeetingInvite.meeting_id)).all()}
+        pending = dict(session.exec(
+            select(Meeting.org_unit_id, func.count(MeetingInvite.id))
+            .join(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
+            .where(Meeting.org_unit_id.in_(ids), Meeting.cancelled_at.is_(None), Meeting.ends_at > now,
+                   MeetingInvite.rsvp == Rsvp.leave, MeetingInvite.leave_status == LeaveStatus.pending)
+            .group_by(Meeting.org_unit_id)).all())
+    out = []
+    for unit in units:
+        m = first.get(unit.id)
+        item = None
+        if m is not None:
+            n, attend, waiting, silent = counts.get(m.id, (0, 0, 0, 0))
+            item = UnitMeeting(m, int(n or 0), int(attend or 0), int(waiting or 0), int(silent or 0))
+        out.append(LedBranch(unit, item, int(pending.get(unit.id, 0))))
+    return out

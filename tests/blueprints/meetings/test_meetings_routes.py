@@ -190,6 +190,9 @@ def test_secretary_screens_render(app, client, auth, world, factory):
                  "/meetings/"):
         r = client.get(path)
         assert r.status_code == 200, path
+    for start in ("/branch/", "/meetings/"):  # the board and the code: two taps from the workspace or the tab
+        html = client.get(start).get_data(as_text=True)
+        assert f"/meetings/{m.id}/board" in html and f"/meetings/{m.id}/attendance" in html, start
     screen = client.get(f"/meetings/{m.id}/attendance").get_data(as_text=True)
     assert 'data-code="g.' in screen and "<svg" in screen
     part = client.get(f"/meetings/{m.id}/attendance?part=code", headers={"HX-Request": "true"})
