@@ -24,13 +24,16 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Gunicorn, Request, machine, make_app, paced, reset_postgres, signed_in, temp_sqlite  # noqa: E402
+
+
+WARM = 60  # members whose scans warm the server up before the burst (not counted)
 
 
 def _session(app):
@@ -199,11 +202,12 @@ def main() -> int:
     else:
         url = temp_sqlite(tmp)
     app = make_app(url)
-    meeting, people = seed_burst(app, args.burst + 20)
-    warm, burst_people = people[:20], people[20:]
+    meeting, people = seed_burst(app, args.burst + WARM)
+    warm, burst_people = people[:WARM], people[WARM:]
 
     with Gunicorn(url) as server:
-        paced(server.port, scan_requests(app, meeting, warm), seconds=2, processes=args.processes)  # warm workers
+        # warm every worker and thread (each opens its database connection and compiles its statements once)
+        paced(server.port, scan_requests(app, meeting, warm), seconds=3, processes=args.processes)
         requests = scan_requests(app, meeting, burst_people)
         burst = paced(server.port, requests, seconds=args.burst_seconds, processes=args.processes)
     ok = burst.statuses.get(303, 0)

@@ -145,7 +145,8 @@ class FileForm(AppForm):
 class SettingsForm(AppForm):
     """A branch's meeting settings."""
 
-    fixed_day = IntegerField(_l("Fixed Party day (day of the month, 1-28)"), validators=[Optional(), NumberRange(1, 28)])
+    fixed_day = IntegerField(_l("Fixed Party day (day of the month, 1-28)"),
+                             validators=[Optional(), NumberRange(1, 28)])
     late_grace_minutes = IntegerField(_l("Late after the start plus (minutes)"), default=10,
                                       validators=[InputRequired(), NumberRange(0, 120)])
     remind_day = BooleanField(_l("Remind 24 hours before"), default=True)

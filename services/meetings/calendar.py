@@ -48,7 +48,8 @@ def _event(meeting: Meeting, *, place: str, url: str, alarms: list[int] = ()) ->
     description = meeting.agenda or ""
     if meeting.cancelled_at is not None:
         event.add("status", "CANCELLED")
-        description = _("Cancelled: %(reason)s", reason=meeting.cancel_reason) + ("\n\n" + description if description else "")
+        cancelled = _("Cancelled: %(reason)s", reason=meeting.cancel_reason)
+        description = cancelled + ("\n\n" + description if description else "")
     else:
         event.add("status", "CONFIRMED")
     if url:

@@ -31,7 +31,8 @@ class MyMeeting:
         if i.rsvp == Rsvp.attend:
             return "attend"
         if i.rsvp == Rsvp.leave:
-            return f"leave_{(i.leave_status.value if hasattr(i.leave_status, 'value') else i.leave_status) or 'pending'}"
+            status = i.leave_status.value if hasattr(i.leave_status, "value") else i.leave_status
+            return f"leave_{status or 'pending'}"
         return "none"
 
     @property
@@ -81,7 +82,8 @@ def overview(session: Session, principal: Principal, *, now: datetime | None = N
     past = _mine(session, principal.id, Meeting.ends_at <= now, Meeting.starts_at >= now - timedelta(days=400),
                  order=[Meeting.starts_at.desc()])
     year = local(now).year
-    counts = Counter(p.attended for p in past if p.meeting.cancelled_at is None and local(p.meeting.starts_at).year == year
+    counts = Counter(p.attended for p in past
+                     if p.meeting.cancelled_at is None and local(p.meeting.starts_at).year == year
                      and p.invite.role == InviteRole.attendee and p.attended)
     return Overview(upcoming=upcoming, past=past, year=year, counts=counts)
 
@@ -224,7 +226,8 @@ def absent_streaks(session: Session, *, unit_id: int, last_n: int = 2, now: date
         if len(recent[invite.member_id]) < last_n:
             recent[invite.member_id].append((meeting, effective(invite, True)))
             names[invite.member_id] = name
-    return [Streak(mid, names[mid], [m for m, _s in items]) for mid, items in sorted(recent.items(), key=lambda kv: names[kv[0]])
+    return [Streak(mid, names[mid], [m for m, _s in items])
+            for mid, items in sorted(recent.items(), key=lambda kv: names[kv[0]])
             if len(items) == last_n and all(s == "absent" for _m, s in items)]
 
 

@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from models import (InviteRole, Meeting, MeetingAudience, MeetingInvite, MeetingKind, MeetingSettings, Member, MemberStatus,
-                    OrgKind, OrgUnit, PlaceKind, Role, RoleName, Station, utcnow)
+from models import (InviteRole, Meeting, MeetingAudience, MeetingInvite, MeetingKind, MeetingSettings, Member,
+                    MemberStatus, OrgKind, OrgUnit, PlaceKind, Role, RoleName, Station, utcnow)
 from models.db import begin_write, unscoped
 from services import study
 from services.accounts import Principal
@@ -130,7 +130,8 @@ def invitees(session: Session, unit: OrgUnit, data: MeetingData) -> list[Invitee
     def make(i, role):
         return Invitee(i, role, people[i].status == MemberStatus.full, i in committee)
 
-    return [make(i, InviteRole.attendee) for i in sorted(ids)] + [make(i, InviteRole.observer) for i in sorted(observers)]
+    return ([make(i, InviteRole.attendee) for i in sorted(ids)]
+            + [make(i, InviteRole.observer) for i in sorted(observers)])
 
 
 def _sync_invites(session: Session, meeting: Meeting, wanted: list[Invitee]) -> None:

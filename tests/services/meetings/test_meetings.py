@@ -6,7 +6,7 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import func, select
 
-from models import (Attendance, InviteRole, Meeting, MeetingInvite, MeetingMinutes, StudyProgress, StudyTask)
+from models import Attendance, Meeting, MeetingInvite, MeetingMinutes, StudyProgress, StudyTask
 from services import meetings, notify
 from services.checkin import codes as qr
 from services.errors import DomainError, Forbidden, NotFound
