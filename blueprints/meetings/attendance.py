@@ -37,7 +37,8 @@ def _page(meeting_id: int, *, block: str | None = None, result=None, error: str 
                                                        Member.is_active.is_(True)).order_by(Member.name)).all()
     observers = ObserversForm()
     observers.member_ids.choices = [(c.id, c.name) for c in candidates if c.id not in listed]
-    return render("meetings/attendance.html", block, m=m, showing=showing, token=token, url=url, svg=svg,
+    names = {r.invite.member_id: r.name for r in the_roll.expected + the_roll.observers + the_roll.requests}
+    return render("meetings/attendance.html", block, m=m, names=names, showing=showing, token=token, url=url, svg=svg,
                   roll=the_roll, labels=meetings.ATTENDANCE_LABELS, mark=MarkForm(), button=EmptyForm(),
                   scan_form=MemberScanForm(), observers=observers, result=result, error=error, status=status,
                   opens_at=meetings.code_opens_at(m), locked=meetings.is_locked(session, m))
