@@ -1,7 +1,7 @@
 """meetings: meetings, invites, minutes, decisions, addenda, files, settings, calendar feeds
 
 Revision ID: 0007_meetings
-Revises: 0008_notify
+Revises: 0005_role_scope
 Create Date: 2026-12-02 22:56:26.606399
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision: str = '0007_meetings'
-down_revision: Union[str, None] = '0008_notify'
+down_revision: Union[str, None] = '0005_role_scope'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

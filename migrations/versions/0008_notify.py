@@ -2,7 +2,7 @@
 the in-app notices move into notification and their table goes
 
 Revision ID: 0008_notify
-Revises: 0005_role_scope
+Revises: 0007_meetings
 Create Date: 2026-12-02 23:01:13.440207
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision: str = '0008_notify'
-down_revision: Union[str, None] = '0005_role_scope'
+down_revision: Union[str, None] = '0007_meetings'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
