@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTHON ?= python3
 
-.PHONY: run setup venv deps dev-deps translations migrate seed test test-fast test-postgres browser-deps messages vendor bench clean
+.PHONY: run setup venv deps dev-deps translations static migrate seed test test-fast test-postgres browser-deps messages vendor bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,14 @@ translations: deps
 migrate: deps
 	$(FLASK) db upgrade
 
+# Brotli and gzip copies of the static files, served by WhiteNoise (ops/static.py)
+static: deps
+	STATIC_COMPRESS_AT_START=0 $(FLASK) static
+
 seed: migrate
 	$(FLASK) demo seed --if-empty
 
-setup: deps translations migrate seed
+setup: deps translations static migrate seed
 
 run: setup
 	PORT=$(PORT) HOST=$(HOST) $(VENV)/bin/gunicorn -c gunicorn.conf.py "app:create_app()"
@@ -50,10 +54,10 @@ browser-deps:
 	  else echo "browser-deps: chromium missing and apt unusable; browser tests will be skipped"; fi; \
 	fi
 
-test: dev-deps translations browser-deps
+test: dev-deps translations static browser-deps
 	$(VENV)/bin/pytest -q
 
-test-fast: dev-deps translations
+test-fast: dev-deps translations static
 	$(VENV)/bin/pytest -q -m "not browser and not load"
 
 # The database tests again against PostgreSQL (database `test` on 127.0.0.1:5432 by default).

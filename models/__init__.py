@@ -13,3 +13,4 @@ from models.checkin import (  # noqa: F401
     CommunityRegistration,
 )
 from models.geo import LocationConsent  # noqa: F401
+from models.ops import TableVersion  # noqa: F401
