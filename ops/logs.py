@@ -106,7 +106,8 @@ def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
     fmt = (fmt or os.environ.get("LOG_FORMAT") or "json").lower()
     root = logging.getLogger()
     with _configured:
-        if not any(getattr(h, "name", None) == _HANDLER_NAME for h in root.handlers):
+        if not any(getattr(h, "name", None) == _HANDLER_NAME or isinstance(h.formatter, JsonFormatter)
+                   for h in root.handlers):
             handler = logging.StreamHandler(sys.stderr)
             handler.name = _HANDLER_NAME
             handler.setFormatter(JsonFormatter() if fmt == "json" else
@@ -114,6 +115,7 @@ def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
             root.addHandler(handler)
         root.setLevel(level)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 # -- one line per request --------------------------------------------------------------------

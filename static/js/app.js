@@ -44,9 +44,17 @@
   }, true);
 
   // The service worker: offline page and cached shell.
+  // A page that works offline names its kit (<meta name="sc-offline-kit">): once the page has loaded
+  // (its files are in the HTTP cache), the service worker keeps the kit for when the network is gone.
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      var kit = document.querySelector('meta[name="sc-offline-kit"]');
+      if (kit) {
+        navigator.serviceWorker.ready.then(function (registration) {
+          if (registration.active) registration.active.postMessage({ kit: kit.content });
+        });
+      }
     });
   }
 
