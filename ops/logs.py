@@ -32,7 +32,7 @@ _SCRUBS = (
     (re.compile(r"\b[rpm]\.\d+\.\d+\.[A-Za-z0-9_-]{6,}"), "<code>"),  # QR codes (services.checkin.codes)
     (re.compile(r"[A-Za-z0-9_\-]{16,}"), None),  # session and CSRF tokens, secrets (see _token)
     (re.compile(r"-?\d{1,3}\.\d{3,}"), "<num>"),  # coordinates and other precise decimals
-    (re.compile(r"\+?\d[\d -]{5,}\d"), "<digits>"),  # phone numbers, one-time codes, document numbers
+    (re.compile(r"\+?\d[\d -]{4,}\d"), "<digits>"),  # phone numbers, one-time codes, document numbers
     (re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+"), "<zh>"),  # names and other Chinese text
 )
 
@@ -94,6 +94,24 @@ def _current_request_id() -> str | None:
 
 _configured = threading.Lock()
 _HANDLER_NAME = "sc-json"
+_factory_installed = False
+
+
+def _install_record_factory() -> None:
+    """Stamp each record with the request id when it is made (a handler may format it later)."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        if not hasattr(record, "request_id"):
+            record.request_id = _current_request_id()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
 
 
 def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
@@ -114,6 +132,7 @@ def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
                                  logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
             root.addHandler(handler)
         root.setLevel(level)
+        _install_record_factory()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -164,6 +183,7 @@ class RequestLog:
         except ValueError:
             status = 0
         fields = {
+            "request_id": environ.get(ENV_REQUEST_ID),
             "event": "request",
             "method": environ.get("REQUEST_METHOD", ""),
             "route": route,
@@ -172,7 +192,7 @@ class RequestLog:
             "user_id": environ.get(ENV_USER),
         }
         level = logging.ERROR if status >= 500 else logging.INFO
-        request_log.log(level, "request", extra={"fields": fields, "request_id": environ.get(ENV_REQUEST_ID)})
+        request_log.log(level, "request", extra={"fields": fields})
 
 
 class _Closing:
