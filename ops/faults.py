@@ -14,7 +14,7 @@ in place when the queue cannot be reached. Both log a warning.
 import logging
 import sqlite3
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 
@@ -63,6 +63,7 @@ def unavailable(retry_after: int = RETRY_AFTER_S):
 
 def init_fault_handlers(app: Flask) -> None:
     """503 for transient database errors; the generic handler keeps every other error."""
+    from extensions import login_manager
     from models.db import close_session
 
     def _database_error(e: Exception):
@@ -71,6 +72,8 @@ def init_fault_handlers(app: Flask) -> None:
         except Exception:  # noqa: BLE001 - the connection may be gone already
             log.warning("could not close the session after a database error")
         if is_transient(e):
+            # the page is rendered without asking the database who is signed in (it cannot answer)
+            g._login_user = login_manager.anonymous_user()
             log.warning("database busy or unreachable: answered 503",
                         extra={"fields": {"error": type(e).__name__}})
             return unavailable()

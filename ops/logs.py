@@ -191,7 +191,7 @@ class RequestLog:
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "user_id": environ.get(ENV_USER),
         }
-        level = logging.ERROR if status >= 500 else logging.INFO
+        level = logging.WARNING if status == 503 else logging.ERROR if status >= 500 else logging.INFO
         request_log.log(level, "request", extra={"fields": fields})
 
 
