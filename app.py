@@ -16,7 +16,7 @@ BLUEPRINTS = (
     "blueprints.branch",
     "blueprints.checkin",
     "blueprints.study",
-    "blueprints.notices",
+    "blueprints.notify",
     "blueprints.stations",
 )
 

@@ -8,10 +8,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from models import (Member, Notice, OrgUnit, ProgressStatus, Role, RoleName, StudyProgress, StudyQuestion, StudyTask,
+from models import (Member, OrgUnit, ProgressStatus, Role, RoleName, StudyProgress, StudyQuestion, StudyTask,
                     utcnow)
 from models.db import unscoped
-from services import study
+from services import notify, study
 from services.accounts import Principal
 
 SECRETARY_PHONE = "13800000001"
@@ -250,13 +250,13 @@ def _seed_branch(session: Session, branch: OrgUnit, author: Member, demo_member:
 
 
 def _seed_notice(session: Session, member: Member) -> int:
-    """An unread reminder for the demo member (so the home page shows the badge)."""
+    """An unread reminder for the demo member (so the home page and the 我的 tab show the badge)."""
     title = "学习提醒：学习党的二十届四中全会精神（二）：以高质量党建引领基层治理"
     task = session.exec(select(StudyTask).where(StudyTask.title.startswith("学习党的二十届四中全会精神（二）"),
                                                 StudyTask.org_unit_id == member.org_unit_id)).first()
-    key = "demo:study-remind"
-    if task is None or session.exec(select(Notice.id).where(Notice.member_id == member.id, Notice.key == key)).first():
+    if task is None:
         return 0
-    session.add(Notice(member_id=member.id, title=title, key=key, link=f"/study/tasks/{task.id}",
-                       body="请按时完成。每一次学习都计入您的年度学时。"))
-    return 1
+    session.flush()
+    return notify.send(session, member_ids=[member.id], purpose=notify.STUDY_DUE, key="demo:study-remind",
+                       message=notify.Message(title, "请按时完成。每一次学习都计入您的年度学时。",
+                                              f"/study/tasks/{task.id}"), commit=False)

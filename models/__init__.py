@@ -3,7 +3,6 @@ from models.base import OrgScoped, UTCDateTime, utcnow  # noqa: F401
 from models.member import Member, MemberStatus, Membership, Role, RoleName, UserSession  # noqa: F401
 from models.org import OrgKind, OrgUnit  # noqa: F401
 from models.station import District, Station, StationKind  # noqa: F401
-from models.notice import Notice  # noqa: F401
 from models.study import (  # noqa: F401
     Audience, Completion, ProgressStatus, QuestionKind, StudyAssignee, StudyAttempt, StudyFile, StudyKind,
     StudyProgress, StudyQuestion, StudyTask,
@@ -13,4 +12,5 @@ from models.checkin import (  # noqa: F401
     CommunityRegistration,
 )
 from models.geo import LocationConsent  # noqa: F401
+from models.notify import Delivery, Notification, NotifyPreference, PushSubscription, SmsQuota  # noqa: F401
 from models.ops import TableVersion  # noqa: F401

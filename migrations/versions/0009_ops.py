@@ -1,7 +1,7 @@
 """operations: a change counter per table, bumped by triggers (stations first)
 
 Revision ID: 0009_ops
-Revises: 0005_role_scope
+Revises: 0008_notify
 Create Date: 2026-12-02 23:30:00
 """
 from typing import Sequence, Union
@@ -42,7 +42,7 @@ def postgres_drop_ddl(table: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {table}_version ON {table}"]
 
 revision: str = '0009_ops'
-down_revision: Union[str, None] = '0005_role_scope'
+down_revision: Union[str, None] = '0008_notify'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,5 +1,20 @@
-"""Notifications to members. Today: the in-app inbox of notices (send one to many, idempotent
-by key; list; mark read)."""
-from services.notify.inbox import for_member, mark_all_read, mark_read, send, unread_count
+"""Notifications to members: the outbox (one notification per member and purpose, one delivery
+per channel), the in-app inbox, Web Push devices, text messages, channel preferences, quiet
+hours and merging, and the worker's sweep that sends what is due.
 
-__all__ = ["for_member", "mark_all_read", "mark_read", "send", "unread_count"]
+Other domains call `send` (tell now), `schedule` (reminders of a subject, replacing the untold
+ones) and `withdraw`, with a `Message`; they never see the channels.
+"""
+from services.notify.inbox import for_member, mark_all_read, mark_read, unread_count
+from services.notify.outbox import Message, Reminder, channel_counts, pending_for, safe_url, schedule, send, withdraw
+from services.notify.purposes import (
+    ACTIVITY_STARTING, DATA_REQUEST, EXPORT_READY, LEAVE_DECISION, MEETING_CANCELLED, MEETING_CHANGED,
+    MEETING_REMINDER, POLITICAL_BIRTHDAY, PURPOSES, STUDY_DUE, STUDY_REVIEW, TERM_ENDING, TEST,
+)
+
+__all__ = [
+    "ACTIVITY_STARTING", "DATA_REQUEST", "EXPORT_READY", "LEAVE_DECISION", "MEETING_CANCELLED", "MEETING_CHANGED",
+    "MEETING_REMINDER", "POLITICAL_BIRTHDAY", "PURPOSES", "STUDY_DUE", "STUDY_REVIEW", "TERM_ENDING", "TEST",
+    "Message", "Reminder", "channel_counts", "for_member", "mark_all_read", "mark_read", "pending_for", "safe_url",
+    "schedule", "send", "unread_count", "withdraw",
+]

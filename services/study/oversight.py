@@ -74,8 +74,8 @@ def remind_behind(session: Session, principal: Principal, *, task_id: int, now: 
             title = _("Study reminder: %(title)s", title=task.title)
             body = _("Please complete it by %(date)s. Every bit of study counts toward your yearly hours.",
                      date=task.due_on.isoformat())
-        sent += notify.send(session, member_ids=ids, title=title, body=body, link=f"/study/tasks/{task.id}",
-                             key=key, now=now, commit=False)
+        sent += notify.send(session, member_ids=ids, purpose=notify.STUDY_DUE, key=key,
+                            message=notify.Message(title, body, f"/study/tasks/{task.id}"), now=now, commit=False)
     session.commit()
     return sent
 

@@ -87,8 +87,9 @@ def review_report(session: Session, principal: Principal, *, progress_id: int, a
         with force_locale(member.locale or "zh_Hans_CN"):
             title = (_("Your report “%(title)s” was approved.", title=task.title) if approve
                      else _("Your report “%(title)s” was returned: please revise it.", title=task.title))
-        notify.send(session, member_ids=[member.id], title=title, body=comment,
-                     link=f"/study/tasks/{task.id}", now=now, commit=False)
+        notify.send(session, member_ids=[member.id], purpose=notify.STUDY_REVIEW,
+                    key=f"study-review:{progress.id}:{now.isoformat()}",
+                    message=notify.Message(title, comment, f"/study/tasks/{task.id}"), now=now, commit=False)
         session.commit()
     return progress
 

@@ -4,7 +4,7 @@ import random
 from sqlmodel import select
 
 from demo import study as demo_study
-from models import Notice, StudyProgress, StudyTask
+from models import Notification, StudyProgress, StudyTask
 from services import study
 from tests.services.study.helpers import principal
 
@@ -31,7 +31,7 @@ def test_seed_is_idempotent_and_makes_the_demo_member_alive(ctx, factory, sessio
     assert len(rec.history) == 3 and rec.history[1][1] >= 64  # last year's target met
     board = study.board(session, p)
     assert board.due_soon and board.done
-    assert session.exec(select(Notice).where(Notice.member_id == member.id)).first() is not None
+    assert session.exec(select(Notification).where(Notification.member_id == member.id)).first() is not None
 
 
 def test_seed_without_demo_accounts_does_nothing(ctx, session):

@@ -4,7 +4,7 @@ import io
 import pytest
 from sqlmodel import select
 
-from models import Notice, StudyAttempt, StudyFile, StudyProgress, StudyTask
+from models import Notification, StudyAttempt, StudyFile, StudyProgress, StudyTask
 from services import study
 from tests.conftest import csrf_from
 from tests.services.study.helpers import FAR_FUTURE, FAR_PAST, principal, task_data
@@ -55,7 +55,7 @@ def uploads(app, tmp_path):
     return tmp_path / "uploads" / "study"
 
 
-@pytest.mark.parametrize("path", ["/study/", "/study/record", "/study/tasks/1", "/notices/",
+@pytest.mark.parametrize("path", ["/study/", "/study/record", "/study/tasks/1", "/inbox/",
                                   "/study/manage/units/1", "/study/manage/units/1/matrix"])
 def test_study_pages_need_sign_in(client, path):
     """Does every study page send a stranger to the sign-in page?"""
@@ -155,7 +155,7 @@ def test_secretary_reviews_a_report(client, auth, world, session):
                 data={"csrf_token": token, "decision": "return", "comment": "请补充具体事例。"})
     session.expire_all()
     assert session.get(StudyProgress, progress.id).status == "returned"
-    assert rows(session, select(Notice).where(Notice.member_id == world["m1"].id))
+    assert rows(session, select(Notification).where(Notification.member_id == world["m1"].id))
 
 
 def test_task_form_refuses_due_before_open(client, auth, world, session):
@@ -282,7 +282,7 @@ def test_matrix_remind_and_csv(client, auth, world, session):
     url = f"/study/manage/tasks/{world['reading'].id}"
     token = csrf_from(client.get(url).get_data(as_text=True))
     assert client.post(url + "/remind", data={"csrf_token": token}).status_code == 302
-    assert len(rows(session, select(Notice))) == 3
+    assert len(rows(session, select(Notification))) == 3
     csv = client.get(f"/study/manage/units/{world['a'].id}/export.csv")
     assert csv.content_type == "text/csv; charset=utf-8" and csv.data.startswith(b"\xef\xbb\xbf")
     assert csv.headers["Content-Disposition"] == f'attachment; filename="study-hours-{world["a"].id}.csv"'
@@ -290,21 +290,22 @@ def test_matrix_remind_and_csv(client, auth, world, session):
 
 
 def test_member_sees_notice_and_opens_it(client, auth, world, session):
-    """Does a reminded member see the badge at home, the notice in 我的通知, and land on the task when opening it?"""
+    """Does a reminded member see the badge at home and on 我的, the message in 消息, and land on the task when opening it?"""
     p = principal(session, world["sec"])
     study.remind_behind(session, p, task_id=world["reading"].id)
     session.info["org_scope"] = "all"
     auth.login(world["m1"].phone)
     home = client.get("/").get_data(as_text=True)
     assert 'class="badge"' in home and "学习党的二十届四中全会精神" in home
-    assert "我的通知" in client.get("/me/").get_data(as_text=True)
-    page = client.get("/notices/").get_data(as_text=True)
-    notice = rows(session, select(Notice).where(Notice.member_id == world["m1"].id))[0]
-    response = client.post(f"/notices/{notice.id}/open", data={"csrf_token": csrf_from(page)})
+    assert "消息" in client.get("/me/").get_data(as_text=True)
+    assert client.get("/notices/").headers["Location"].endswith("/inbox/")
+    page = client.get("/inbox/").get_data(as_text=True)
+    notice = rows(session, select(Notification).where(Notification.member_id == world["m1"].id))[0]
+    response = client.post(f"/inbox/{notice.id}/open", data={"csrf_token": csrf_from(page)})
     assert response.headers["Location"].endswith(f"/study/tasks/{world['reading'].id}")
     assert 'class="badge"' not in client.get("/").get_data(as_text=True)
-    other = rows(session, select(Notice).where(Notice.member_id == world["m2"].id))[0]
-    assert client.post(f"/notices/{other.id}/open", data={"csrf_token": csrf_from(page)}).status_code == 404
+    other = rows(session, select(Notification).where(Notification.member_id == world["m2"].id))[0]
+    assert client.post(f"/inbox/{other.id}/open", data={"csrf_token": csrf_from(page)}).status_code == 404
 
 
 def test_question_editor(client, auth, world, session):

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from models import Notice, StudyAttempt, StudyProgress, StudyTask
+from models import Notification, StudyAttempt, StudyProgress, StudyTask
 from services import study
 from services.errors import DomainError, NotFound
 from tests.services.study.helpers import as_, make_task, principal, task_data
@@ -256,7 +256,7 @@ def test_report_is_approved_or_returned(ctx, session, branch):
     done = study.review_report(session, sec, progress_id=progress.id, approve=True, now=T0)
     assert done.status == "completed" and done.credited_half == 2
     session.info["org_scope"] = "all"
-    titles = [n.title for n in session.exec(select(Notice).where(Notice.member_id == branch["m1"].id)).all()]
+    titles = [n.title for n in session.exec(select(Notification).where(Notification.member_id == branch["m1"].id)).all()]
     assert len(titles) == 2 and any("退回" in t for t in titles) and any("通过" in t for t in titles)
     as_(session, p)
     with pytest.raises(DomainError) as e:

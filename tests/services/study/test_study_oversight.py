@@ -144,11 +144,12 @@ def test_file_types_come_from_magic_bytes():
 def test_notices_are_idempotent_by_key(ctx, session, branch):
     """Does sending the same keyed notice twice give each member one, and can only the owner mark it read?"""
     ids = [branch["m1"].id, branch["m2"].id]
-    assert notify.send(session, member_ids=ids, title="提醒", key="k1") == 2
-    assert notify.send(session, member_ids=ids, title="提醒", key="k1") == 0
+    message = notify.Message("提醒")
+    assert notify.send(session, member_ids=ids, purpose=notify.STUDY_DUE, key="k1", message=message) == 2
+    assert notify.send(session, member_ids=ids, purpose=notify.STUDY_DUE, key="k1", message=message) == 0
     mine = notify.for_member(session, member_id=branch["m1"].id)
     with pytest.raises(NotFound):
-        notify.mark_read(session, member_id=branch["m2"].id, notice_id=mine[0].id)
-    notify.mark_read(session, member_id=branch["m1"].id, notice_id=mine[0].id)
+        notify.mark_read(session, member_id=branch["m2"].id, notification_id=mine[0].id)
+    notify.mark_read(session, member_id=branch["m1"].id, notification_id=mine[0].id)
     assert notify.unread_count(session, member_id=branch["m1"].id) == 0
     assert notify.mark_all_read(session, member_id=branch["m2"].id) == 1

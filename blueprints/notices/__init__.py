@@ -1,1 +1,0 @@
-"""The notices blueprint: a member's in-app notices."""
