@@ -60,10 +60,12 @@ test: dev-deps translations static browser-deps
 test-fast: dev-deps translations static
 	$(VENV)/bin/pytest -q -m "not browser and not load"
 
-# The database tests again against PostgreSQL (database `test` on 127.0.0.1:5432 by default).
+# The database tests again against PostgreSQL (database `test` on 127.0.0.1:5432 by default), with the
+# sign-in limits (and the two-host test's) in Redis when TEST_REDIS_URL names one (empty: in memory).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-test-postgres: dev-deps translations
-	TEST_DATABASE_URL=$(TEST_PG_URL) $(VENV)/bin/pytest -q -m "not browser" tests/services tests/blueprints tests/load tests/demo
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+test-postgres: dev-deps translations static
+	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) TEST_PG_URL=$(TEST_PG_URL) $(VENV)/bin/pytest -q -m "not browser" tests/services tests/blueprints tests/load tests/demo
 
 messages: deps
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header . >/dev/null

@@ -131,6 +131,12 @@ class TestConfig(Config):
         self.REMEMBER_COOKIE_SECURE = False
         self.PREFERRED_URL_SCHEME = "http"
         self.RATELIMIT_STORAGE_URI = "memory://"
+        redis_url = os.environ.get("TEST_REDIS_URL")
+        if redis_url:  # the PostgreSQL run of CI: limits in Redis, a key prefix of this app's own
+            self.REDIS_URL = self.RATELIMIT_STORAGE_URI = redis_url
+            self.RATELIMIT_KEY_PREFIX = "test-" + secrets.token_hex(6)
+            self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
         self.ARGON2_TIME_COST = 1
         self.ARGON2_MEMORY_KIB = 1024
         self.HUEY_IMMEDIATE = True

@@ -15,7 +15,7 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail;
     var xhr = detail.xhr;
-    var elt = detail.elt || (detail.requestConfig && detail.requestConfig.elt);
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;  // who sent it, not the target
     if (xhr.status === 503 && elt && !elt.hasAttribute(RETRIED) && window.htmx) {
       detail.shouldSwap = false;
       detail.isError = false;
