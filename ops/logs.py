@@ -217,20 +217,16 @@ class _Closing:
 
 def init_request_fields(app) -> None:
     """Tell the request line which route answered and who asked (the member's id, nothing else)."""
-    from flask import request
+    from flask import g, request
 
     @app.after_request
     def _note_route(response):
         rule = request.url_rule
         environ = request.environ
         environ[ENV_ROUTE] = rule.rule if rule is not None else "<unmatched>"
-        try:
-            from flask_login import current_user
-
-            if current_user and current_user.is_authenticated:
-                environ[ENV_USER] = getattr(current_user, "id", None)
-        except Exception:  # noqa: BLE001 - the log line never breaks a response
-            pass
+        user = g.get("_login_user")  # Flask-Login's user of this request, if it was loaded (never load it here)
+        if user is not None and getattr(user, "is_authenticated", False):
+            environ[ENV_USER] = getattr(user, "id", None)
         return response
 
     @app.context_processor
