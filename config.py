@@ -132,9 +132,8 @@ class TestConfig(Config):
         self.PREFERRED_URL_SCHEME = "http"
         self.RATELIMIT_STORAGE_URI = "memory://"
         redis_url = os.environ.get("TEST_REDIS_URL")
-        if redis_url:  # the PostgreSQL run of CI: limits in Redis, a key prefix of this app's own
+        if redis_url:  # the PostgreSQL run of CI: limits in Redis (emptied for each test by the app fixture)
             self.REDIS_URL = self.RATELIMIT_STORAGE_URI = redis_url
-            self.RATELIMIT_KEY_PREFIX = "test-" + secrets.token_hex(6)
             self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
             self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
         self.ARGON2_TIME_COST = 1
