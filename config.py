@@ -75,7 +75,8 @@ class Config:
         # logged warning, instead of failing every request; short timeouts so a lost Redis never stalls a page
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = bool(self.REDIS_URL)
-        self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if self.REDIS_URL else {}
+        self.RATELIMIT_STORAGE_OPTIONS = ({"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+                                          if self.REDIS_URL else {})
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")  # apps sharing one Redis
         self.LOGIN_LIMIT_ACCOUNT = os.environ.get("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes")

@@ -221,7 +221,8 @@ def main() -> int:
     figures = {
         "first_load_kb": max(r["first_kb"] for r in results.values()),
         "repeat_load_kb": max(r["repeat_kb"] for r in results.values()),
-        "pages": {name: {k: v for k, v in r.items() if args.details or k not in ("fetched", "refetched", "wire", "repeat_wire")}
+        "pages": {name: {k: v for k, v in r.items()
+                         if args.details or k not in ("fetched", "refetched", "wire", "repeat_wire")}
                   for name, r in results.items()},
         "machine": machine(), "at": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
     }

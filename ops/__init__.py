@@ -5,8 +5,8 @@
 - compress: Brotli/gzip for the app's own HTML and JSON
 - faults: 503 + Retry-After when the database is busy or unreachable
 - queue: enqueueing that degrades when Redis is down
-- backup: `flask --app app backup` / `restore` (SQLite online backup + uploads)
-- proxy: the forwarded headers of a trusted reverse proxy (TRUSTED_PROXIES)
+- backup: `flask --app app backup` / `restore` (SQLite online backup + uploads, or pg_dump)
+and, here, the forwarded headers of trusted reverse proxies (TRUSTED_PROXIES, werkzeug's ProxyFix).
 """
 from flask import Flask
 

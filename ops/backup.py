@@ -213,7 +213,8 @@ def _restore_uploads(folder: Path, upload_dir: Path) -> int:
         return 0
     if upload_dir.exists():
         if any(upload_dir.iterdir()):
-            aside = upload_dir.with_name(f"{upload_dir.name}.before-restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            aside = upload_dir.with_name(f"{upload_dir.name}.before-restore-{stamp}")
             upload_dir.rename(aside)
         else:
             upload_dir.rmdir()

@@ -131,3 +131,18 @@ def test_one_json_line_per_request_with_route_not_path(app, client, auth, factor
     assert line["route"] == "/c/<code>" and line["method"] == "GET" and line["status"] == 200
     assert line["user_id"] == member.id and line["duration_ms"] > 0 and line["level"] == "info"
     assert code not in json.dumps(line) and member.phone not in json.dumps(line)
+
+
+@pytest.mark.parametrize("hops, seen", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_forwarded_address_believed_only_behind_a_trusted_proxy(hops, seen):
+    """Is X-Forwarded-For taken as the client's address only when TRUSTED_PROXIES says a proxy is in front?"""
+    from flask import request
+
+    cfg = TestConfig()
+    cfg.TRUSTED_PROXIES = hops
+    application = create_app(cfg)
+    application.add_url_rule("/_test/addr", view_func=lambda: f"{request.remote_addr} {request.scheme}")
+    client = application.test_client()
+    answer = client.get("/_test/addr", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+                        environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+    assert answer == f"{seen} {'https' if hops else 'http'}"

@@ -150,7 +150,8 @@ def test_logs_of_a_full_walk_hold_no_personal_data(browser, demo_city, captured,
     assert {"/", "/login", "/c/<code>"} <= {r["route"] for r in requests_logged}
     assert any(r["user_id"] == me.id for r in requests_logged)
     text = "\n".join(lines)
-    for pattern, what in ((r"(?<![0-9a-f])1[3-9]\d{9}(?![0-9a-f])", "a phone number"), (r"[\u3400-\u9fff]", "Chinese text (a name, an address)"),
+    for pattern, what in ((r"(?<![0-9a-f])1[3-9]\d{9}(?![0-9a-f])", "a phone number"),
+                          (r"[\u3400-\u9fff]", "Chinese text (a name, an address)"),
                           (r"\b\d{2,3}\.\d{4,}", "a coordinate")):
         found = re.search(pattern, text)
         assert not found, f"{what} in the logs: {text[max(0, found.start() - 300):found.end() + 50]}"
