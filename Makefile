@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTHON ?= python3
 
-.PHONY: run setup venv deps dev-deps translations migrate seed test test-fast test-postgres browser-deps messages vendor bench clean
+.PHONY: run setup venv deps dev-deps translations static migrate seed test test-fast test-postgres browser-deps messages vendor bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,14 @@ translations: deps
 migrate: deps
 	$(FLASK) db upgrade
 
+# Brotli and gzip copies of the static files, served by WhiteNoise (ops/static.py)
+static: deps
+	STATIC_COMPRESS_AT_START=0 $(FLASK) static
+
 seed: migrate
 	$(FLASK) demo seed --if-empty
 
-setup: deps translations migrate seed
+setup: deps translations static migrate seed
 
 run: setup
 	PORT=$(PORT) HOST=$(HOST) $(VENV)/bin/gunicorn -c gunicorn.conf.py "app:create_app()"
@@ -50,16 +54,18 @@ browser-deps:
 	  else echo "browser-deps: chromium missing and apt unusable; browser tests will be skipped"; fi; \
 	fi
 
-test: dev-deps translations browser-deps
+test: dev-deps translations static browser-deps
 	$(VENV)/bin/pytest -q
 
-test-fast: dev-deps translations
+test-fast: dev-deps translations static
 	$(VENV)/bin/pytest -q -m "not browser and not load"
 
-# The database tests again against PostgreSQL (database `test` on 127.0.0.1:5432 by default).
+# The database tests again against PostgreSQL (database `test` on 127.0.0.1:5432 by default), with the
+# sign-in limits (and the two-host test's) in Redis when TEST_REDIS_URL names one (empty: in memory).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-test-postgres: dev-deps translations
-	TEST_DATABASE_URL=$(TEST_PG_URL) $(VENV)/bin/pytest -q -m "not browser" tests/services tests/blueprints tests/load tests/demo
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+test-postgres: dev-deps translations static
+	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) TEST_PG_URL=$(TEST_PG_URL) $(VENV)/bin/pytest -q -m "not browser" tests/services tests/blueprints tests/load tests/demo
 
 messages: deps
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header . >/dev/null

@@ -1,6 +1,4 @@
 """The application factory: config, engine, extensions, blueprints, CLI and error pages."""
-import logging
-
 from flask import Flask, g, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -31,9 +29,9 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app; nothing runs at import time."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(config or Config())
-    app.extensions["sc_engine"] = make_engine(app.config["DATABASE_URL"])
+    app.extensions["sc_engine"] = make_engine(app.config["DATABASE_URL"],
+                                              sqlite_busy_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10000))
     app.teardown_appcontext(close_session)
-    logging.basicConfig(level=logging.INFO)
 
     _init_extensions(app)
     for name in BLUEPRINTS:
@@ -50,7 +48,15 @@ def create_app(config: Config | None = None) -> Flask:
     register_cli(app)
     if app.config.get("BENCH_HELLO"):
         _add_bench_hello(app)
+    _init_ops(app)
     return app
+
+
+def _init_ops(app: Flask) -> None:
+    """JSON logs and request ids, static files, compression, 503s for a busy database, backups."""
+    import ops
+
+    ops.init_app(app)
 
 
 def _add_bench_hello(app: Flask) -> None:

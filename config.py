@@ -85,7 +85,14 @@ class Config:
         self.REMEMBER_DAYS = int(os.environ.get("REMEMBER_DAYS", "30"))
         self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead; a stale token fails with the session
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Redis down: limits are counted in memory (per process) until it answers again, with a
+        # logged warning, instead of failing every request; short timeouts so a lost Redis never stalls a page
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = bool(self.REDIS_URL)
+        self.RATELIMIT_STORAGE_OPTIONS = ({"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+                                          if self.REDIS_URL else {})
         self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")  # apps sharing one Redis
         self.LOGIN_LIMIT_ACCOUNT = os.environ.get("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes")
         self.LOGIN_LIMIT_ADDRESS = os.environ.get("LOGIN_LIMIT_ADDRESS", "20 per 15 minutes")
         # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
@@ -122,6 +129,12 @@ class Config:
         self.MEETING_RULES = MEETING_RULES
         self.MEETING_UPLOAD_MAX_BYTES = int(os.environ.get("MEETING_UPLOAD_MAX_MB", "10")) * 1024 * 1024
         self.MEETING_CODE_OPENS_MINUTES = int(os.environ.get("MEETING_CODE_OPENS_MINUTES", "30"))
+        # operations (issue 15): proxies in front whose X-Forwarded-* headers are trusted (nginx: 1),
+        # how long a SQLite writer waits for the lock before the request answers 503
+        self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+        self.SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
+        self.COMPRESS_MIN_BYTES = int(os.environ.get("COMPRESS_MIN_BYTES", "500"))
+        self.STATIC_COMPRESS_AT_START = _env_bool("STATIC_COMPRESS_AT_START", True)
 
 
 class TestConfig(Config):
@@ -137,6 +150,11 @@ class TestConfig(Config):
         self.REMEMBER_COOKIE_SECURE = False
         self.PREFERRED_URL_SCHEME = "http"
         self.RATELIMIT_STORAGE_URI = "memory://"
+        redis_url = os.environ.get("TEST_REDIS_URL")
+        if redis_url:  # the PostgreSQL run of CI: limits in Redis (emptied for each test by the app fixture)
+            self.REDIS_URL = self.RATELIMIT_STORAGE_URI = redis_url
+            self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
         self.ARGON2_TIME_COST = 1
         self.ARGON2_MEMORY_KIB = 1024
         self.HUEY_IMMEDIATE = True

@@ -6,10 +6,12 @@ only ones that build an app at import.
 """
 import logging
 
+import redis
 from huey import RedisHuey, SqliteHuey, crontab
 
 from app import create_app
 from config import INSTANCE_DIR, Config
+from ops import log_tasks
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +19,10 @@ log = logging.getLogger(__name__)
 def make_huey(config: Config):
     """The queue for this deployment."""
     if config.REDIS_URL:
-        return RedisHuey("servicecircle", url=config.REDIS_URL, immediate=config.HUEY_IMMEDIATE)
+        # short timeouts: with Redis gone, enqueueing fails fast and ops.queue.enqueue degrades
+        pool = redis.ConnectionPool.from_url(config.REDIS_URL, socket_connect_timeout=2, socket_timeout=5,
+                                             health_check_interval=30)
+        return RedisHuey("servicecircle", connection_pool=pool, immediate=config.HUEY_IMMEDIATE)
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("servicecircle", filename=str(INSTANCE_DIR / "huey.db"), immediate=config.HUEY_IMMEDIATE)
 
@@ -25,6 +30,7 @@ def make_huey(config: Config):
 config = Config()
 app = create_app(config)
 huey = make_huey(config)
+log_tasks(huey)  # one JSON line per task: name, duration, outcome (ops/logs.py)
 
 
 @huey.periodic_task(crontab(minute="*/5"))

@@ -17,3 +17,4 @@ from models.meeting import (  # noqa: F401
     Attendance, CalendarFeed, InviteRole, LeaveStatus, Meeting, MeetingAddendum, MeetingAudience, MeetingDecision,
     MeetingFile, MeetingInvite, MeetingKind, MeetingMinutes, MeetingSettings, PlaceKind, Rsvp,
 )
+from models.ops import TableVersion  # noqa: F401

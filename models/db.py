@@ -22,23 +22,29 @@ class UnscopedQueryError(RuntimeError):
     """A branch-owned table was read by a session that never said whose data it may see."""
 
 
-def make_engine(url: str) -> Engine:
-    """Build the engine: SQLite tuned for concurrent writers, PostgreSQL through psycopg 3."""
+def make_engine(url: str, *, sqlite_busy_ms: int = 10000) -> Engine:
+    """Build the engine: SQLite tuned for concurrent writers, PostgreSQL through psycopg 3.
+
+    Statement parameters are never put in error messages or logs (they hold members' data).
+    A SQLite writer waits `sqlite_busy_ms` for the lock, well inside gunicorn's 30-s timeout;
+    past it the request answers 503 (ops.faults).
+    """
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
-        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": sqlite_busy_ms / 1000},
+                        "hide_parameters": True}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, sqlite_busy_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_ms: int = 10000) -> None:
     """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions."""
 
     @event.listens_for(engine, "connect")
@@ -46,7 +52,7 @@ def _tune_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()

@@ -53,6 +53,10 @@ def app(_pg_schema):
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     else:
         SQLModel.metadata.create_all(engine)
+    if os.environ.get("TEST_REDIS_URL"):  # limits kept in Redis outlive the app: start each test from none
+        from extensions import limiter
+
+        limiter.reset()
     yield application
     engine.dispose()
 

@@ -3,7 +3,8 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, send_from_directory, url_for
+from flask import (Blueprint, current_app, jsonify, make_response, render_template, request, send_from_directory,
+                   url_for)
 from flask_babel import gettext as _
 from sqlalchemy import text
 
@@ -14,13 +15,12 @@ bp = Blueprint("pwa", __name__)
 
 STATIC = Path(__file__).resolve().parent.parent.parent / "static"
 
-# The app shell: cached at install, served when the network is gone.
+# The app shell: cached at install, served when the network is gone. Only what every page has just
+# loaded itself (so the install takes it from the HTTP cache) and the offline page; other files are
+# cached on first use, and a feature's offline kit when its page asks (KITS in the service worker).
 SHELL = (
     "css/app.css",
     "js/app.js",
-    "vendor/htmx.min.js",
-    "icons/icon-192.png",
-    "icons/icon-512.png",
     "icons/icon.svg",
 )
 
@@ -77,7 +77,8 @@ def service_worker():
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
-    return response
+    response.add_etag()  # the browser checks for an update on every visit: a 304 when nothing changed
+    return response.make_conditional(request)
 
 
 @bp.get("/offline")

@@ -30,7 +30,7 @@ REACH_M = WALK_M_PER_MIN * REACH_MINUTES / DETOUR_FACTOR  # 923.08 m straight-li
 DEFAULT_LIMIT = 20  # how many stations a list shows
 CELL_K = DEFAULT_LIMIT  # unfiltered queries up to this many results use per-cell candidate lists
 MAX_LIMIT = 100
-INDEX_TTL_S = 30.0  # how often a process checks whether the station table changed
+INDEX_TTL_S = 0.5  # how often a process checks whether the station table changed (a change shows within 1 s)
 
 
 # -- the model --------------------------------------------------------------------------------

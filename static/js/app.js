@@ -9,6 +9,33 @@
     if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
   });
 
+  // 503 (database busy or restarting): wait for Retry-After (at most 10 s) and send the same request
+  // once more; if that fails too, or for any other error the server sent a notice for, show it.
+  var RETRIED = "data-sc-retried";
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var xhr = detail.xhr;
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;  // who sent it, not the target
+    if (xhr.status === 503 && elt && !elt.hasAttribute(RETRIED) && window.htmx) {
+      detail.shouldSwap = false;
+      detail.isError = false;
+      elt.setAttribute(RETRIED, "1");
+      var wait = parseInt(xhr.getResponseHeader("Retry-After") || "1", 10);
+      wait = isNaN(wait) ? 1 : Math.min(Math.max(wait, 0), 10);
+      var config = detail.requestConfig || {};
+      window.setTimeout(function () {
+        window.htmx.ajax(config.verb || "get", config.path || xhr.responseURL, { source: elt }).finally(function () {
+          elt.removeAttribute(RETRIED);
+        });
+      }, wait * 1000);
+      return;
+    }
+    if (xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget") === "#notice") {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  });
+
   // A form with data-confirm asks before it posts.
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -17,9 +44,17 @@
   }, true);
 
   // The service worker: offline page and cached shell.
+  // A page that works offline names its kit (<meta name="sc-offline-kit">): once the page has loaded
+  // (its files are in the HTTP cache), the service worker keeps the kit for when the network is gone.
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      var kit = document.querySelector('meta[name="sc-offline-kit"]');
+      if (kit) {
+        navigator.serviceWorker.ready.then(function (registration) {
+          if (registration.active) registration.active.postMessage({ kit: kit.content });
+        });
+      }
     });
   }
 

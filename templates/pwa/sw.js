@@ -4,16 +4,25 @@ const VERSION = "{{ version }}";
 const SHELL_CACHE = "sc-shell-" + VERSION;
 const OFFLINE_URL = "{{ offline_url }}";
 const SHELL = {{ (shell + [offline_url])|tojson }};
-// Features add pages that work without network: [path prefix, cached page], and files those pages need.
+// Features add pages that work without network: [path prefix, cached page], and an offline kit
+// (the files and pages they need), cached when one of the feature's pages asks for it, once it has
+// loaded (app.js, <meta name="sc-offline-kit">): a first visit elsewhere downloads none of it.
 const OFFLINE_PAGES = [];
-const EXTRA_SHELL = [];
+const KITS = {};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(SHELL_CACHE)
-      .then((cache) => cache.addAll([...new Set(SHELL.concat(EXTRA_SHELL, OFFLINE_PAGES.map((p) => p[1])))]))
+      .then((cache) => cache.addAll(SHELL))
       .then(() => self.skipWaiting())
   );
+});
+
+self.addEventListener("message", (event) => {
+  const kit = KITS[event.data && event.data.kit];
+  if (!kit) return;
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => Promise.all(kit.map((url) =>
+    cache.match(url).then((hit) => hit || cache.add(url).catch(() => null))))));
 });
 
 self.addEventListener("activate", (event) => {
