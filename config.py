@@ -135,6 +135,21 @@ class Config:
         self.SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
         self.COMPRESS_MIN_BYTES = int(os.environ.get("COMPRESS_MIN_BYTES", "500"))
         self.STATIC_COMPRESS_AT_START = _env_bool("STATIC_COMPRESS_AT_START", True)
+        # notifications (issue 12): Web Push (VAPID key from the environment, else generated once into
+        # instance/), the worker's claims and retries, text messages (off unless SMS_PROVIDER is set)
+        self.VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
+        self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@servicecircle.invalid")
+        self.PUSH_EXTRA_HOSTS = os.environ.get("PUSH_EXTRA_HOSTS", "")  # push services on plain http (tests)
+        self.PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
+        self.NOTIFY_CLAIM_STALE_SECONDS = int(os.environ.get("NOTIFY_CLAIM_STALE_SECONDS", "300"))
+        self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+        self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
+        self.SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID", "")
+        self.SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
+        self.SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+        self.SMS_TEMPLATES = os.environ.get("SMS_TEMPLATES", "")
+        self.SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "")
+        self.SMS_DAILY_LIMIT = int(os.environ.get("SMS_DAILY_LIMIT", "10"))
 
 
 class TestConfig(Config):

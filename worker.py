@@ -45,3 +45,17 @@ def close_forgotten_checkouts() -> int:
             closed = close_stale(session)
     log.info("closed %s forgotten check-outs", closed)
     return closed
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_due_notifications() -> int:
+    """Each minute: claim the deliveries that are due (push, SMS) and send them (services/notify/sweeper.py)."""
+    from models.db import get_session
+    from services import notify
+
+    with app.app_context():
+        result = notify.sweep(get_session(), budget_seconds=50)
+    log.info("notifications: %s sent, %s retried, %s failed", result.sent, result.retried, result.failed,
+             extra={"fields": {"event": "notify_sweep", "sent": result.sent, "retried": result.retried,
+                               "failed": result.failed, "skipped": result.skipped, "released": result.released}})
+    return result.sent
