@@ -14,6 +14,7 @@ class Bar:
     """One bar: where it is drawn, its label and value, and where it links."""
 
     label: str
+    short: str
     value: float
     shown: str
     href: str
@@ -31,10 +32,15 @@ def bars(items, *, max_value: float | None = None, suffix: str = "") -> dict:
     for n, (label, value, href, tone) in enumerate(rows):
         value = float(value or 0)
         shown = (f"{value:g}" if value != int(value) else str(int(value))) + suffix
-        out.append(Bar(label=str(label), value=value, shown=shown, href=href, y=n * (BAR_H + GAP),
+        out.append(Bar(label=str(label), short=_short(str(label)), value=value, shown=shown, href=href, y=n * (BAR_H + GAP),
                        width=round(max(0.0, min(1.0, value / top)) * plot, 1) if top else 0, tone=tone))
     return {"bars": out, "height": max(1, len(out) * (BAR_H + GAP) - GAP), "width": WIDTH, "label_w": LABEL_W,
             "bar_h": BAR_H}
+
+
+def _short(label: str, room: int = 6) -> str:
+    """A label cut to fit left of the bars (about six Chinese characters); the table keeps it whole."""
+    return label if len(label) <= room else label[:room - 1] + "…"
 
 
 @dataclass
