@@ -67,3 +67,6 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups."""
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    from blueprints.privacy.cli import audit_cli  # flask audit verify
+
+    app.cli.add_command(audit_cli)
