@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "blueprints.notify",
     "blueprints.stations",
     "blueprints.meetings",
+    "blueprints.privacy",
 )
 
 # Endpoints a member who must set a new password may still reach.

@@ -9,11 +9,11 @@ target="checkin:42", before={...}, after={...})` just before they commit. Passwo
 keys, phone numbers and positions never enter an entry.
 """
 from services.audit.actions import ACTIONS, label
-from services.audit.chain import GENESIS, Verdict, canonical, clean, hash_of, record, verify
-from services.audit.trail import Filters, Row, entries, for_member, members_for_filter, parse_filters
+from services.audit.chain import GENESIS, Verdict, canonical, clean, hash_of, record, record_many, verify
+from services.audit.trail import PAGE, Filters, Row, entries, for_member, members_for_filter, parse_filters
 
 __all__ = [
     "ACTIONS", "label",
-    "GENESIS", "Verdict", "canonical", "clean", "hash_of", "record", "verify",
-    "Filters", "Row", "entries", "for_member", "members_for_filter", "parse_filters",
+    "GENESIS", "Verdict", "canonical", "clean", "hash_of", "record", "record_many", "verify",
+    "PAGE", "Filters", "Row", "entries", "for_member", "members_for_filter", "parse_filters",
 ]

@@ -128,30 +128,45 @@ def _lock_head(session: Session) -> tuple[int, str]:
     return int(row.last_id), row.last_hash or GENESIS
 
 
+def _prepare(*, actor, action, member=None, unit=None, target="", before=None, after=None) -> dict:
+    if not isinstance(action, str) or not ACTION_RE.match(action):
+        raise DomainError("bad_audit", f"not an action code: {action!r}")
+    return {"actor_id": _id(actor, "actor"), "action": action, "member_id": _id(member, "member"),
+            "org_unit_id": _id(unit, "unit"), "target": _scrub_text(str(target or ""))[:80],
+            "before": canonical(before), "after": canonical(after)}
+
+
+def record_many(session: Session, items, *, now: datetime | None = None) -> list[AuditEntry]:
+    """Append several entries at once (each item a dict of `record`'s keywords), in order, under one lock."""
+    prepared = [_prepare(**item) for item in items]
+    if not prepared:
+        return []
+    moment = (now or utcnow()).astimezone(timezone.utc)
+    last_id, last_hash = _lock_head(session)
+    written = []
+    for fields in prepared:
+        entry = AuditEntry(id=last_id + 1, created_at=moment, prev_hash=last_hash, hash="", **fields)
+        entry.hash = hash_of(entry)
+        session.add(entry)
+        written.append(entry)
+        last_id, last_hash = entry.id, entry.hash
+    session.flush()
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=last_id, last_hash=last_hash))
+    return written
+
+
 def record(session: Session, *, actor, action: str, member=None, unit=None, target: str = "", before=None,
            after=None, now: datetime | None = None) -> AuditEntry:
     """Append one entry to the trail inside the caller's transaction (the caller commits).
 
     `actor` is who did it (a Principal, a Member, an id, or None for the system); `member` the
-    member it concerns; `unit` the org unit (branch) it happened in; `before`/`after` dicts of
-    the values changed. Passwords, tokens, keys, phone numbers and positions are dropped from
-    them. Call it last before the commit: it holds the chain's lock until then.
+    member it concerns; `unit` the org unit (branch) it happened in; `target` what was acted on
+    ("checkin:42"); `before`/`after` dicts of the values changed. Passwords, tokens, keys, phone
+    numbers and positions are dropped from them. Call it last before the commit: it holds the
+    chain's lock until then.
     """
-    if not isinstance(action, str) or not ACTION_RE.match(action):
-        raise DomainError("bad_audit", f"not an action code: {action!r}")
-    actor_id, member_id, unit_id = _id(actor, "actor"), _id(member, "member"), _id(unit, "unit")
-    target = _scrub_text(str(target or ""))[:80]
-    before_text, after_text = canonical(before), canonical(after)
-    moment = (now or utcnow()).astimezone(timezone.utc)
-    last_id, last_hash = _lock_head(session)
-    entry = AuditEntry(id=last_id + 1, created_at=moment, actor_id=actor_id, action=action, member_id=member_id,
-                       org_unit_id=unit_id, target=target, before=before_text, after=after_text, prev_hash=last_hash,
-                       hash="")
-    entry.hash = hash_of(entry)
-    session.add(entry)
-    session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=entry.id, last_hash=entry.hash))
-    return entry
+    return record_many(session, [{"actor": actor, "action": action, "member": member, "unit": unit,
+                                  "target": target, "before": before, "after": after}], now=now)[0]
 
 
 @dataclass(frozen=True)
