@@ -69,12 +69,77 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.execute(sa.text("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, '" + "0" * 64 + "')"))
+    op.create_table(
+        'data_export',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('pending_member_id', sa.Integer(), nullable=True),
+        sa.Column('status', sa.String(length=12), nullable=False),
+        sa.Column('file_name', sa.String(length=80), nullable=False),
+        sa.Column('size', sa.Integer(), nullable=False),
+        sa.Column('row_count', sa.Integer(), nullable=False),
+        sa.Column('requested_at', UTCDateTime(), nullable=False),
+        sa.Column('started_at', UTCDateTime(), nullable=True),
+        sa.Column('ready_at', UTCDateTime(), nullable=True),
+        sa.Column('expires_at', UTCDateTime(), nullable=True),
+        sa.Column('downloaded_at', UTCDateTime(), nullable=True),
+        sa.Column('error', sa.String(length=120), nullable=False),
+        sa.ForeignKeyConstraint(['member_id'], ['member.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('pending_member_id', name='uq_data_export_pending'),
+    )
+    with op.batch_alter_table('data_export', schema=None) as batch_op:
+        batch_op.create_index('ix_data_export_member_id', ['member_id'], unique=False)
+        batch_op.create_index('ix_data_export_status', ['status', 'requested_at'], unique=False)
+    op.create_table(
+        'data_request',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('org_unit_id', sa.Integer(), nullable=False),
+        sa.Column('subject', sa.String(length=20), nullable=False),
+        sa.Column('text', sa.String(length=500), nullable=False),
+        sa.Column('status', sa.String(length=12), nullable=False),
+        sa.Column('answer', sa.String(length=500), nullable=False),
+        sa.Column('answered_by', sa.Integer(), nullable=True),
+        sa.Column('answered_at', UTCDateTime(), nullable=True),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['answered_by'], ['member.id'], ),
+        sa.ForeignKeyConstraint(['member_id'], ['member.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('data_request', schema=None) as batch_op:
+        batch_op.create_index('ix_data_request_member_id', ['member_id'], unique=False)
+        batch_op.create_index('ix_data_request_unit_status', ['org_unit_id', 'status'], unique=False)
+    op.create_table(
+        'deletion_request',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('open_member_id', sa.Integer(), nullable=True),
+        sa.Column('requested_at', UTCDateTime(), nullable=False),
+        sa.Column('due_at', UTCDateTime(), nullable=False),
+        sa.Column('cancelled_at', UTCDateTime(), nullable=True),
+        sa.Column('done_at', UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['member_id'], ['member.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('open_member_id', name='uq_deletion_request_open'),
+    )
+    with op.batch_alter_table('deletion_request', schema=None) as batch_op:
+        batch_op.create_index('ix_deletion_request_due_at', ['due_at'], unique=False)
+        batch_op.create_index('ix_deletion_request_member_id', ['member_id'], unique=False)
     dialect = op.get_bind().dialect.name
     for statement in (POSTGRES_GUARD_DDL if dialect == 'postgresql' else SQLITE_GUARD_DDL):
         op.execute(statement)
 
 
 def downgrade() -> None:
+    for table, indexes in (('deletion_request', ('ix_deletion_request_member_id', 'ix_deletion_request_due_at')),
+                           ('data_request', ('ix_data_request_unit_status', 'ix_data_request_member_id')),
+                           ('data_export', ('ix_data_export_status', 'ix_data_export_member_id'))):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for index in indexes:
+                batch_op.drop_index(index)
+        op.drop_table(table)
     dialect = op.get_bind().dialect.name
     for statement in (POSTGRES_GUARD_DROP if dialect == 'postgresql' else SQLITE_GUARD_DROP):
         op.execute(statement)

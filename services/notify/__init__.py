@@ -18,3 +18,8 @@ __all__ = [
     "Message", "Reminder", "channel_counts", "for_member", "mark_all_read", "mark_read", "pending_for", "safe_url",
     "schedule", "send", "unread_count", "withdraw",
 ]
+
+# consent to a whole channel (services.privacy: 我的 → 个人信息与隐私)
+from services.notify.preferences import allow_channel, channel_withdrawn, withdraw_channel  # noqa: E402
+
+__all__ += ["allow_channel", "channel_withdrawn", "withdraw_channel"]
