@@ -113,7 +113,7 @@ def transfer_member(session: Session, principal: Principal, *, member_id: int, t
         member.group_id = None
         session.add(member)
         _audit(session, actor=principal, action="member.transfer", member=member.id, unit=before["org_unit_id"],
-               target=f"member:{member.id}", before=before, after={"org_unit_id": target.id, "note": note[:200]},
+               target=f"member:{member.id}", before=before, after={"org_unit_id": target.id},
                now=now)
         session.commit()
     return member

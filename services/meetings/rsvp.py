@@ -82,7 +82,7 @@ def decide_leave(session: Session, principal: Principal, *, meeting_id: int, inv
     sync_reminders(session, meeting, now=now)
     audit.record(session, actor=principal, action="leave.approve" if approve else "leave.return",
                  member=invite.member_id, unit=meeting.org_unit_id, target=f"meeting:{meeting.id}", before=before,
-                 after={"leave_status": invite.leave_status, "leave_note": note}, now=now)
+                 after={"leave_status": invite.leave_status}, now=now)
     session.commit()
     return invite
 

@@ -63,14 +63,16 @@ def purge_push(session: Session, now: datetime) -> int:
         func.coalesce(PushSubscription.last_sent_at, PushSubscription.created_at) < cutoff)).rowcount
 
 
+def attempt_tables() -> list:
+    """The tables of sign-in attempts this schema has (none until the accounts domain keeps them)."""
+    return [SQLModel.metadata.tables[n] for n in ATTEMPT_TABLES if n in SQLModel.metadata.tables]
+
+
 def purge_attempts(session: Session, now: datetime) -> int:
     """Records of sign-in attempts older than the period (when such a table exists)."""
     cutoff = _days("signin_attempts_days", now)
     total = 0
-    for name in ATTEMPT_TABLES:
-        table = SQLModel.metadata.tables.get(name)
-        if table is None:
-            continue
+    for table in attempt_tables():
         column = next((table.c[c] for c in ATTEMPT_TIME_COLUMNS if c in table.c), None)
         if column is not None:
             total += session.execute(table.delete().where(column < cutoff)).rowcount
