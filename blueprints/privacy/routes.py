@@ -11,4 +11,4 @@ def private(response):
     return response
 
 
-from blueprints.privacy import trail  # noqa: E402,F401
+from blueprints.privacy import member, requests, trail  # noqa: E402,F401
