@@ -67,6 +67,28 @@ RATING_SPLIT = {"indicators": 60, "evaluation": 40}
 RATING_GRADES = ((90, "good"), (80, "fairly_good"), (60, "average"), (0, "poor"))  # 好 / 较好 / 一般 / 差
 RATING_SERVICE_HOURS = 12
 RATING_MIN_ANSWERS = 5
+# Privacy (issue 14): how long things are kept, in one place; the privacy page shows these figures.
+# Each can be set from the environment as RETENTION_<NAME> (e.g. RETENTION_CHECKIN_GEOFENCE_DAYS=30).
+RETENTION = {
+    "checkin_geofence_days": 30,  # inside/outside, distance and accuracy of a check-in; the hours stay
+    "push_unused_days": 90,  # a push device no message has reached for this long
+    "signin_attempts_days": 30,  # records of sign-in attempts (when kept)
+    "sessions_expired_days": 7,  # ended or expired sign-ins, after their end
+    "notifications_read_days": 365,  # read messages in the inbox
+    "export_link_hours": 72,  # a download of one's data; the file is deleted when the link expires
+    "deletion_cooling_days": 7,  # between a deletion request and the anonymisation
+}
+
+
+def retention_from_env() -> dict:
+    """The retention periods, each overridable by RETENTION_<NAME> (a whole positive number)."""
+    periods = dict(RETENTION)
+    for name in periods:
+        raw = os.environ.get(f"RETENTION_{name.upper()}")
+        if raw and raw.strip().isdigit() and int(raw) > 0:
+            periods[name] = int(raw)
+    return periods
+
 
 class Config:
     """Production defaults; every value can come from the environment."""
@@ -165,6 +187,11 @@ class Config:
         self.RATING_GRADES = RATING_GRADES
         self.RATING_SERVICE_HOURS = float(os.environ.get("RATING_SERVICE_HOURS", str(RATING_SERVICE_HOURS)))
         self.RATING_MIN_ANSWERS = int(os.environ.get("RATING_MIN_ANSWERS", str(RATING_MIN_ANSWERS)))
+        # privacy (issue 14): retention periods (RETENTION above); exports up to this many rows are built
+        # in the request, larger ones by the worker; where the ZIPs wait for their download
+        self.RETENTION = retention_from_env()
+        self.PRIVACY_EXPORT_INLINE_ROWS = int(os.environ.get("PRIVACY_EXPORT_INLINE_ROWS", "5000"))
+        self.PRIVACY_EXPORT_DIR = os.environ.get("PRIVACY_EXPORT_DIR") or str(INSTANCE_DIR / "exports")
 
 
 class TestConfig(Config):

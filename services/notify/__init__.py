@@ -22,3 +22,8 @@ __all__ = [
     "SweepResult", "deliver_now", "sweep",
     "device_count", "forget_devices", "has_device", "public_key", "subscribe", "unsubscribe",
 ]
+
+# consent to a whole channel (services.privacy: 我的 → 个人信息与隐私)
+from services.notify.preferences import allow_channel, channel_withdrawn, withdraw_channel  # noqa: E402
+
+__all__ += ["allow_channel", "channel_withdrawn", "withdraw_channel"]

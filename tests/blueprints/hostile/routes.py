@@ -194,4 +194,18 @@ ROUTES: dict[str, R] = {
     "workspace.exports": R(query="year"),
     "workspace.export": R(query="year"),
     "workspace.print_page": R(query="year"),
+    # privacy (data rights) and the audit trail
+    "privacy.policy": R(),
+    "privacy.me": R(),
+    "privacy.export": R(),
+    "privacy.download": R(),
+    "privacy.phone": R(form="phone=13912345679 password"),
+    "privacy.ask": R(form="subject=name text=姓名写错了"),
+    "privacy.withdraw": R(),
+    "privacy.allow_sms": R(),
+    "privacy.delete": R(form="confirm=y member_id"),
+    "privacy.cancel_delete": R(),
+    "privacy.requests": R(),
+    "privacy.answer": R(form="outcome=done text"),
+    "privacy.trail": R(query="member action since until before"),
 }
