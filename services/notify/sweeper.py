@@ -394,3 +394,29 @@ def deliver_now(session: Session, *, notification_ids, now: datetime | None = No
     with unscoped(session):
         token, ids = claim(session, now=now, limit=50, notification_ids=notification_ids)
         return dispatch(session, token=token, ids=ids, now=now, http=http or _http())
+
+
+def send_test(session: Session, *, member_id: int, endpoint, now: datetime | None = None, http=None) -> str:
+    """A test notification to the member's devices now: "sent", "not_subscribed" (this endpoint is not
+    theirs), "dropped" (the push service refused this device, which is now forgotten) or "later" (no answer;
+    the sweep retries, and the inbox has it)."""
+    from flask_babel import gettext as _
+
+    from services.notify.outbox import Message, send
+    from services.notify.purposes import TEST
+
+    if not webpush.has_device(session, member_id=member_id, endpoint=endpoint):
+        return "not_subscribed"
+    now = now or utcnow()
+    key = f"test:{now:%Y%m%dT%H%M%S%f}"
+    send(session, member_ids=[member_id], purpose=TEST, key=key, now=now,
+         message=Message(_("Test notification"), _("Reminders will arrive like this."), "/inbox/"))
+    ids = session.execute(select(Notification.id).where(Notification.member_id == member_id,
+                                                        Notification.purpose == TEST,
+                                                        Notification.key == key)).scalars().all()
+    result = deliver_now(session, notification_ids=ids, now=now, http=http)
+    if result.sent:
+        return "sent"
+    if not webpush.has_device(session, member_id=member_id, endpoint=endpoint):
+        return "dropped"
+    return "later"
