@@ -11,12 +11,15 @@ import logging
 import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import requests
 from flask import current_app, has_app_context
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete as _delete
+from sqlalchemy import select
+from sqlalchemy import update as _update
 from sqlmodel import Session
 
 from models import Delivery, Member, Notification, PushSubscription, SmsQuota, utcnow
@@ -26,6 +29,17 @@ from services.notify.purposes import PUSH, SMS
 from services.notify.timing import in_quiet_hours, morning_cutoff, sms_time, ttl_seconds, tz, urgency
 
 log = logging.getLogger(__name__)
+_FAST = {"synchronize_session": False}  # no search of the session's identity map on each write
+
+
+def update(entity):
+    """An UPDATE that leaves the session's loaded objects alone (the sweep's writes go by id and token)."""
+    return _update(entity).execution_options(**_FAST)
+
+
+def delete(entity):
+    """A DELETE that leaves the session's loaded objects alone."""
+    return _delete(entity).execution_options(**_FAST)
 
 BASE_BACKOFF = 60  # seconds before the first retry; doubled each time, at most MAX_BACKOFF
 MAX_BACKOFF = 3600
@@ -136,12 +150,13 @@ def _take(session: Session, query, *, now: datetime, token: str, of=None) -> lis
 
 # --- recording -------------------------------------------------------------------------------
 
-def _record(session: Session, delivery_id: int, token: str, **values) -> None:
+def _record(session: Session, delivery_id: int, token: str, commit: bool = True, **values) -> None:
     """Write a delivery's result, only if this worker still holds its claim."""
     begin_write(session)
     session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == token)
                     .values(**values))
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def _retry_values(row: Delivery, now: datetime, wait: int | None, error: str, **extra) -> dict:
@@ -170,77 +185,110 @@ def _merged_message(group: list[tuple[Delivery, Notification]]) -> dict:
             "tag": "reminders", "count": len(group)}
 
 
-def _push_group(session: Session, token: str, group, devices: list[PushSubscription], now: datetime,
-                http, result: SweepResult, crash) -> None:
-    """Send one message (one notification, or several merged) to each of the member's devices."""
+@dataclass
+class _PushJob:
+    """One message (one notification, or several merged) for one member's devices, prepared in the app
+    context; `send_job` runs it on a pool thread (HTTP only), `_apply_job` records it."""
+
+    group: list
+    devices: list
+    message: dict
+    ttl: int
+    level: str
+    topic: str
+    reached: set
+    small: bool
+    key: object = None
+    subject: str = ""
+    timeout: float = 10.0
+    touched: list = field(default_factory=list)  # (device id, sent_at or None, error)
+    dropped: list = field(default_factory=list)  # (device id, outcome)
+    waits: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    retry: bool = False
+    messages: int = 0
+
+
+def _prepare(group, devices: list, now: datetime) -> _PushJob:
     lead, note = group[0]
     message = _merged_message(group)
     event_at = min((n.event_at for _d, n in group if n.event_at), default=None)
-    ttl, level = ttl_seconds(now, event_at), urgency(now, event_at)
-    topic = webpush.topic(message["tag"], note.purpose)
-    reached = {int(x) for x in lead.sent_to.split(",") if x.isdigit()}
-    small, waits, errors, retry = lead.small, [], [], False
-    for device in devices:
-        if device.id in reached:
+    return _PushJob(group=group, devices=devices, message=message, ttl=ttl_seconds(now, event_at),
+                    level=urgency(now, event_at), topic=webpush.topic(message["tag"], note.purpose),
+                    reached={int(x) for x in lead.sent_to.split(",") if x.isdigit()}, small=lead.small,
+                    key=webpush.vapid(), subject=webpush.subject(), timeout=float(_cfg("PUSH_TIMEOUT", 10.0)))
+
+
+def send_job(job: _PushJob, now: datetime, http) -> _PushJob:
+    """Send a prepared message to each device not yet reached (no database, no app context)."""
+    for device in job.devices:
+        if device.id in job.reached:
             continue
-        outcome = webpush.send(device, webpush.payload(small=small, **message), ttl=ttl, urgency=level,
-                               topic_=topic, http=http)
-        result.messages += 1
-        if outcome.outcome == "too_large" and not small:
-            small = True
-            outcome = webpush.send(device, webpush.payload(small=True, **message), ttl=ttl, urgency=level,
-                                   topic_=topic, http=http)
-            result.messages += 1
+        outcome = webpush.send(device, webpush.payload(small=job.small, **job.message), ttl=job.ttl,
+                               urgency=job.level, topic_=job.topic, http=http, key=job.key, subject=job.subject,
+                               timeout=job.timeout)
+        job.messages += 1
+        if outcome.outcome == "too_large" and not job.small:
+            job.small = True
+            outcome = webpush.send(device, webpush.payload(small=True, **job.message), ttl=job.ttl,
+                                   urgency=job.level, topic_=job.topic, http=http, key=job.key,
+                                   subject=job.subject, timeout=job.timeout)
+            job.messages += 1
         if outcome.outcome == "sent":
-            reached.add(device.id)
-            _touch_device(session, device.id, now, "")
+            job.reached.add(device.id)
+            job.touched.append((device.id, now, ""))
         elif outcome.outcome in ("gone", "rejected"):
-            _drop_device(session, device.id, outcome)
+            job.dropped.append((device.id, outcome))
         elif outcome.outcome == "too_large":
-            errors.append("http 413")
-            _touch_device(session, device.id, None, "http 413")
+            job.errors.append("http 413")
+            job.touched.append((device.id, None, "http 413"))
         else:
-            retry = True
-            waits.append(outcome.retry_after)
-            errors.append(outcome.detail)
-    sent_to = ",".join(str(i) for i in sorted(reached))[:200]
-    if retry:
-        wait = max((w for w in waits if w is not None), default=None)
-        values = _retry_values(lead, now, wait, "; ".join(e for e in errors if e) or "retry",
-                               sent_to=sent_to, small=small)
+            job.retry = True
+            job.waits.append(outcome.retry_after)
+            job.errors.append(outcome.detail)
+    return job
+
+
+def _apply_job(session: Session, token: str, job: _PushJob, now: datetime, result: SweepResult) -> None:
+    """Record a sent job: the devices' state and every delivery of its group (inside the caller's transaction)."""
+    lead = job.group[0][0]
+    result.messages += job.messages
+    sent_to = ",".join(str(i) for i in sorted(job.reached))[:200]
+    if job.retry:
+        wait = max((w for w in job.waits if w is not None), default=None)
+        values = _retry_values(lead, now, wait, "; ".join(e for e in job.errors if e) or "retry",
+                               sent_to=sent_to, small=job.small)
         result.failed += values.get("status") == "failed"
         result.retried += values.get("status") != "failed"
-    elif reached:
+    elif job.reached:
         values = {"status": "sent", "sent_at": now, "attempts": lead.attempts + 1, "sent_to": sent_to,
-                  "small": small, "last_error": ""}
+                  "small": job.small, "last_error": ""}
         result.sent += 1
     else:
-        values = {"status": "skipped", "attempts": lead.attempts + 1, "failed_at": now, "small": small,
-                  "last_error": ("; ".join(errors) or "no device")[:200]}
+        values = {"status": "skipped", "attempts": lead.attempts + 1, "failed_at": now, "small": job.small,
+                  "last_error": ("; ".join(job.errors) or "no device")[:200]}
         result.skipped += 1
-    _record(session, lead.id, token, **values)
-    for other, _n in group[1:]:
+    for device_id, sent_at, error in job.touched:
+        _touch_device(session, device_id, sent_at, error)
+    for device_id, outcome in job.dropped:
+        _drop_device(session, device_id, outcome)
+    _record(session, lead.id, token, commit=False, **values)
+    for other, _n in job.group[1:]:
         merged = {k: v for k, v in values.items() if k in ("status", "sent_at", "failed_at", "last_error",
                                                            "next_attempt_at", "claimed_at", "claim_token")}
-        _record(session, other.id, token, merged_into_id=lead.id, **merged)
+        _record(session, other.id, token, commit=False, merged_into_id=lead.id, **merged)
         result.merged += 1
-    if crash is not None:
-        crash()
 
 
 def _touch_device(session: Session, device_id: int, sent_at, error: str) -> None:
-    begin_write(session)
     values = {"last_error": error[:60]}
     if sent_at is not None:
         values["last_sent_at"] = sent_at
     session.execute(update(PushSubscription).where(PushSubscription.id == device_id).values(**values))
-    session.commit()
 
 
 def _drop_device(session: Session, device_id: int, outcome) -> None:
-    begin_write(session)
     session.execute(delete(PushSubscription).where(PushSubscription.id == device_id))
-    session.commit()
     log.info("push device %s removed (%s)", device_id, outcome.status or outcome.detail,
              extra={"fields": {"event": "push_device_removed", "status": outcome.status}})
 
@@ -327,6 +375,10 @@ def dispatch(session: Session, *, token: str, ids: list[int], now: datetime, htt
     rows = session.execute(select(Delivery, Notification).join(Notification, Notification.id == Delivery.notification_id)
                            .where(Delivery.id.in_(ids), Delivery.claim_token == token)
                            .order_by(Delivery.next_attempt_at, Delivery.id)).all()
+    for row, note in rows:  # plain values from here on: the session does not keep a batch's objects
+        session.expunge(row)
+        if note in session:
+            session.expunge(note)
     session.commit()
     push_groups: dict[int, list] = {}
     for row, note in rows:
@@ -356,14 +408,43 @@ def dispatch(session: Session, *, token: str, ids: list[int], now: datetime, htt
             for sub in session.execute(select(PushSubscription).where(
                     PushSubscription.member_id.in_(members[part:part + 900])).order_by(PushSubscription.id)).scalars():
                 devices.setdefault(sub.member_id, []).append(sub)
+        for subs in devices.values():
+            for sub in subs:
+                session.expunge(sub)
         session.commit()
-        for (member_id, _k), group in push_groups.items():
-            _push_group(session, token, group, devices.get(member_id, []), now, http, result, crash)
+        jobs = [_prepare(group, devices.get(member_id, []), now) for (member_id, _k), group in push_groups.items()]
+        _run_jobs(session, token, jobs, now, http, result, crash)
     return result
+
+
+def _run_jobs(session: Session, token: str, jobs: list, now: datetime, http, result: SweepResult, crash) -> None:
+    """Send the jobs PUSH_CONCURRENCY at a time; record each chunk in one transaction as soon as it is answered.
+
+    A worker killed between a send and its chunk's commit leaves those claims to be released and sent again:
+    at most one chunk can go twice, with the same Topic (the push service replaces an undelivered one) and
+    the same tag (the phone replaces one already shown)."""
+    size = max(1, int(_cfg("PUSH_CONCURRENCY", 8)))
+    pool = ThreadPoolExecutor(max_workers=size) if size > 1 and len(jobs) > 1 else None
+    try:
+        for i in range(0, len(jobs), size):
+            chunk = jobs[i:i + size]
+            done = list(pool.map(lambda j: send_job(j, now, http), chunk)) if pool else [
+                send_job(j, now, http) for j in chunk]
+            begin_write(session)
+            for job in done:
+                _apply_job(session, token, job, now, result)
+            session.commit()
+            if crash is not None:
+                for _job in done:
+                    crash()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def _http() -> requests.Session:
     http = requests.Session()
+    http.trust_env = False  # no proxy lookups in the environment on every message (push services are reached directly)
     adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=20)
     http.mount("https://", adapter)
     http.mount("http://", adapter)
