@@ -59,6 +59,15 @@ MEETING_RULES = (
 )
 
 
+# Branch rating (党建质量评定, issue 13): indicator weights (meetings held, attendance, study completion,
+# service hours), the split between the indicators and the members' evaluation, the grades' lower bounds,
+# the service hours a member is expected to give a year, and the answers needed before the evaluation counts.
+RATING_WEIGHTS = {"meetings": 30, "attendance": 25, "study": 25, "service": 20}
+RATING_SPLIT = {"indicators": 60, "evaluation": 40}
+RATING_GRADES = ((90, "good"), (80, "fairly_good"), (60, "average"), (0, "poor"))  # 好 / 较好 / 一般 / 差
+RATING_SERVICE_HOURS = 12
+RATING_MIN_ANSWERS = 5
+
 class Config:
     """Production defaults; every value can come from the environment."""
 
@@ -151,6 +160,12 @@ class Config:
         self.SMS_TEMPLATES = os.environ.get("SMS_TEMPLATES", "")
         self.SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "")
         self.SMS_DAILY_LIMIT = int(os.environ.get("SMS_DAILY_LIMIT", "10"))
+        # workspace (issue 13): the branch rating's weights, split, grades and thresholds (see RATING_* above)
+        self.RATING_WEIGHTS = dict(RATING_WEIGHTS)
+        self.RATING_SPLIT = dict(RATING_SPLIT)
+        self.RATING_GRADES = RATING_GRADES
+        self.RATING_SERVICE_HOURS = float(os.environ.get("RATING_SERVICE_HOURS", str(RATING_SERVICE_HOURS)))
+        self.RATING_MIN_ANSWERS = int(os.environ.get("RATING_MIN_ANSWERS", str(RATING_MIN_ANSWERS)))
 
 
 class TestConfig(Config):

@@ -59,3 +59,15 @@ def send_due_notifications() -> int:
              extra={"fields": {"event": "notify_sweep", "sent": result.sent, "retried": result.retried,
                                "failed": result.failed, "skipped": result.skipped, "released": result.released}})
     return result.sent
+
+
+@huey.periodic_task(crontab(minute="0", hour="1"))  # 09:00 in Shanghai (huey's crontab runs in UTC)
+def branch_reminders() -> dict:
+    """The branch's own reminders: committee terms ending (6 and 1 months before), political birthdays."""
+    from models.db import get_session
+    from services.workspace import send_due
+
+    with app.app_context():
+        told = send_due(get_session())
+    log.info("branch reminders: %s", told)
+    return told
