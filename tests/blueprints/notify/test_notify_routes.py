@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from models import NotifyPreference, PushSubscription
+from models import NotifyPreference
 from services import notify
 from tests.conftest import csrf_from
 from tests.standins.push_service import PushService

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from models import Meeting, utcnow
+from models import utcnow
 from models.db import ALL_ORGS
 from services import notify
 from tests.browser.conftest import LiveServer, sign_in
