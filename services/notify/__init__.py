@@ -3,7 +3,8 @@ per channel), the in-app inbox, Web Push devices, text messages, channel prefere
 hours and merging, and the worker's sweep that sends what is due.
 
 Other domains call `send` (tell now), `schedule` (reminders of a subject, replacing the untold
-ones) and `withdraw`, with a `Message`; they never see the channels.
+ones) and `withdraw`, with a `Message`; they never see the channels. When a member withdraws
+consent or leaves, `forget_devices(session, member_id=...)` deletes their push subscriptions.
 """
 from services.notify.inbox import for_member, mark_all_read, mark_read, unread_count
 from services.notify.outbox import Message, Reminder, channel_counts, pending_for, safe_url, schedule, send, withdraw
