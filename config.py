@@ -172,6 +172,7 @@ class Config:
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@servicecircle.invalid")
         self.PUSH_EXTRA_HOSTS = os.environ.get("PUSH_EXTRA_HOSTS", "")  # push services on plain http (tests)
         self.PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
+        self.PUSH_CONCURRENCY = int(os.environ.get("PUSH_CONCURRENCY", "8"))  # messages in flight per worker
         self.NOTIFY_CLAIM_STALE_SECONDS = int(os.environ.get("NOTIFY_CLAIM_STALE_SECONDS", "300"))
         self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
         self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")

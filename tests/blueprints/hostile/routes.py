@@ -103,6 +103,10 @@ ROUTES: dict[str, R] = {
     "notify.old_index": R(),
     "notify.old_open": R(),
     "notify.old_read_all": R(),
+    "notify.settings": R(form="choice=meeting_reminder:push"),
+    "notify.push_subscribe": R(json="subscription"),
+    "notify.push_unsubscribe": R(json="endpoint"),
+    "notify.push_test": R(json="endpoint"),
     # meetings
     "meetings.index": R(),
     "meetings.meeting": R(),
