@@ -107,3 +107,18 @@ def test_old_branch_address_redirects(client, auth, two):
     auth.login(two["sec_a"].phone)
     response = client.get("/branch/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/workspace/")
+
+
+def test_members_pages_and_htmx_fragment(client, auth, two, factory):
+    """With more members than a page holds, do the pages link to each other, and does htmx get only the list?"""
+    for i in range(55):
+        factory.member(two["a"], name=f"成员{i:02d}", password=None)
+    auth.login(two["sec_a"].phone)
+    a = two["a"].id
+    first = client.get(f"/workspace/units/{a}/members?q=成员").get_data(as_text=True)
+    assert "page=2" in first and "第 1 / 2 页" in first
+    second = client.get(f"/workspace/units/{a}/members?q=成员&page=2").get_data(as_text=True)
+    assert "成员54" in second and "成员00" not in second
+    part = client.get(f"/workspace/units/{a}/members?q=成员&page=2", headers={"HX-Request": "true"})
+    html = part.get_data(as_text=True)
+    assert html.lstrip().startswith('<section class="card" id="member_results">') and "<html" not in html
