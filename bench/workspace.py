@@ -127,11 +127,12 @@ def seed(engine, *, committees: int, branches_per: int, members_per: int, checki
     rnd = random.Random(seed_value)
     ids = ids or Ids()
     w = Writer(engine)
-    units, members, roles, checkins, tasks, progress, meetings, minutes, invites = ([] for _ in range(9))
+    units, members, roles, meetings, minutes, tasks = ([] for _ in range(6))
+    layout = []  # (branch id, its member ids, its meeting ids): the big tables are streamed from it
     station = ids.take("station")
     city = ids.take("org_unit")
     units.append((city, "市委", "committee", None, f"/{city}/", NOW))
-    tops, branches, secretaries = [], [], {}
+    tops = []
     phone = 15000000000 + ids.next.get("phone", 0)
     for c in range(committees):
         top = ids.take("org_unit")
@@ -149,21 +150,11 @@ def seed(engine, *, committees: int, branches_per: int, members_per: int, checki
             for i in range(members_per):
                 mid = ids.take("member")
                 phone += 1
-                members.append((mid, f"党员{mid}", str(phone), bid, groups[i % 2], "full", date(2000 + i % 25, 1 + i % 12,
-                                                                                             1 + i % 28), False, True, NOW))
+                members.append((mid, f"党员{mid}", str(phone), bid, groups[i % 2], "full",
+                                date(2000 + i % 25, 1 + i % 12, 1 + i % 28), False, True, NOW))
                 branch_members.append(mid)
-                for k in range(checkins_per):
-                    day = date(YEAR, 1, 1) + timedelta(days=rnd.randrange(0, 320))
-                    start = datetime(day.year, day.month, day.day, 9, tzinfo=SH)
-                    minutes_ = rnd.choice((60, 90, 120, 180, 240))
-                    checkins.append((ids.take("checkin"), mid, station, bid, "scan", "rotating",
-                                     "counted" if k % 50 else "pending", start, start + timedelta(minutes=minutes_),
-                                     day, minutes_, minutes_, NOW))
-                for k in range(study_per):
-                    progress.append((ids.take("study_progress"), k, mid, bid, "completed", 4 if k % 3 else 2, YEAR,
-                                     NOW, NOW))
-            secretaries[bid] = branch_members[0]
             roles.append((ids.take("role"), branch_members[0], "secretary", bid, None))
+            branch_meetings = []
             for k in range(meetings_per):
                 meeting_id = ids.take("meeting")
                 day = date(YEAR, 1, 3) + timedelta(days=k * 320 // max(1, meetings_per))
@@ -172,17 +163,49 @@ def seed(engine, *, committees: int, branches_per: int, members_per: int, checki
                 meetings.append((meeting_id, bid, f"m{meeting_id}", kind, f"{kind} {day}", start,
                                  start + timedelta(hours=1), "k", groups[0] if kind == "group" else None, NOW, NOW))
                 minutes.append((ids.take("meeting_minutes"), meeting_id, bid, start + timedelta(hours=2), NOW))
-                for j, mid in enumerate(branch_members):
-                    invites.append((ids.take("meeting_invite"), meeting_id, mid, bid, "attendee", True,
-                                    "present" if (j + k) % 5 else None))
+                branch_meetings.append(meeting_id)
+            layout.append((bid, branch_members, branch_meetings))
         roles.append((ids.take("role"), members[-1][0], "secretary", top, None))  # the committee's secretary
+    base = {t: ids.next.get(t, ids.start) for t in ("checkin", "study_progress", "meeting_invite")}
+    counts = {"checkin": len(members) * checkins_per, "study_progress": len(members) * study_per,
+              "meeting_invite": sum(len(m) * len(ms) for _b, m, ms in layout)}
+    for table, n in counts.items():
+        ids.next[table] = base[table] + n
+
+    def checkin_rows():
+        n = base["checkin"]
+        for bid, mids, _ms in layout:
+            for mid in mids:
+                for k in range(checkins_per):
+                    day = date(YEAR, 1, 1) + timedelta(days=rnd.randrange(0, 320))
+                    start = datetime(day.year, day.month, day.day, 9, tzinfo=SH)
+                    length = rnd.choice((60, 90, 120, 180, 240))
+                    yield (n, mid, station, bid, "scan", "rotating", "counted" if k % 50 else "pending", start,
+                           start + timedelta(minutes=length), day, length, length, NOW)
+                    n += 1
+
+    def invite_rows():
+        n = base["meeting_invite"]
+        for bid, mids, ms in layout:
+            for k, meeting_id in enumerate(ms):
+                for j, mid in enumerate(mids):
+                    yield (n, meeting_id, mid, bid, "attendee", True, "present" if (j + k) % 5 else None)
+                    n += 1
+
     # city-wide study tasks (their ids are the k of each progress row, offset below)
     task_base = ids.take("study_task")
     for k in range(study_per):
         tasks.append((task_base + k, city, f"学习任务{k}", "article", "reading", "unit", date(YEAR, 1, 1),
                       date(YEAR, 12, 31), 4, NOW, NOW))
     ids.next["study_task"] = task_base + study_per
-    progress = [(p[0], task_base + p[1]) + p[2:] for p in progress]
+
+    def progress_rows():
+        n = base["study_progress"]
+        for bid, mids, _ms in layout:
+            for mid in mids:
+                for k in range(study_per):
+                    yield (n, task_base + k, mid, bid, "completed", 4 if k % 3 else 2, YEAR, NOW, NOW)
+                    n += 1
     ids.next["phone"] = phone - 15000000000
     from sqlalchemy import text
 
@@ -196,17 +219,17 @@ def seed(engine, *, committees: int, branches_per: int, members_per: int, checki
     w.write("member", members, ["id", "name", "phone", "org_unit_id", "group_id", "status", "joined_on",
                                 "must_change_password", "is_active", "created_at"])
     w.write("role", roles, ["id", "member_id", "role", "org_unit_id", "station_id"])
-    w.write("checkin", checkins, ["id", "member_id", "station_id", "org_unit_id", "source", "method", "status",
+    w.write("checkin", checkin_rows(), ["id", "member_id", "station_id", "org_unit_id", "source", "method", "status",
                                   "checked_in_at", "checked_out_at", "service_day", "minutes", "credited_minutes",
                                   "created_at"])
     w.write("study_task", tasks, ["id", "org_unit_id", "title", "kind", "completion", "audience", "opens_on", "due_on",
                                   "hours_half", "created_at", "updated_at"])
-    w.write("study_progress", progress, ["id", "task_id", "member_id", "org_unit_id", "status", "credited_half",
+    w.write("study_progress", progress_rows(), ["id", "task_id", "member_id", "org_unit_id", "status", "credited_half",
                                          "credit_year", "started_at", "updated_at"])
     w.write("meeting", meetings, ["id", "org_unit_id", "uid", "kind", "title", "starts_at", "ends_at", "qr_key",
                                   "group_id", "created_at", "updated_at"])
     w.write("meeting_minutes", minutes, ["id", "meeting_id", "org_unit_id", "locked_at", "updated_at"])
-    w.write("meeting_invite", invites, ["id", "meeting_id", "member_id", "org_unit_id", "role", "has_vote",
+    w.write("meeting_invite", invite_rows(), ["id", "meeting_id", "member_id", "org_unit_id", "role", "has_vote",
                                         "attendance"])
     w.fix_sequences(["org_unit", "member", "role", "checkin", "study_task", "study_progress", "meeting",
                      "meeting_minutes", "meeting_invite", "station"])
@@ -214,7 +237,7 @@ def seed(engine, *, committees: int, branches_per: int, members_per: int, checki
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     return {"tops": tops, "first_branch": units[2][0], "top_secretary": roles[-1][1],
-            "branch_secretary": roles[0][1], "members": len(members), "checkins": len(checkins)}
+            "branch_secretary": roles[0][1], "members": len(members), "checkins": counts["checkin"]}
 
 
 def _timed(fn, runs: int) -> tuple[float, object]:
@@ -334,10 +357,8 @@ def main() -> None:
         reset_postgres(args.pg_url)
         app = make_app(args.pg_url)
         engine = app.extensions["sc_engine"]
-        branches = 2500
-        members_per = max(1, args.city_members // branches)
-        committees = 63
-        per = branches // committees
+        committees, per = 63, 40  # 2,520 branches under 63 street committees
+        members_per = max(1, args.city_members // (committees * per))
         start = time.perf_counter()
         city = seed(engine, committees=committees, branches_per=per, members_per=members_per,
                     checkins_per=max(1, args.city_checkins // (committees * per * members_per)), study_per=10,

@@ -1,4 +1,5 @@
-"""workspace: the branch committee's term, the members' yearly evaluation (who answered, apart from what)
+"""workspace: the branch committee's term, the members' yearly evaluation (who answered, apart from what),
+covering indexes for the dashboards (check-ins by member and day, meeting attendance marks)
 
 Revision ID: 0012_workspace
 Revises: 0009_ops
@@ -59,7 +60,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_evaluation_answer_year'), ['year'], unique=False)
 
 
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.create_index('ix_checkin_member_day_status', ['member_id', 'service_day', 'status',
+                                                               'credited_minutes'], unique=False)
+    with op.batch_alter_table('meeting_invite', schema=None) as batch_op:
+        batch_op.create_index('ix_meeting_invite_marks', ['meeting_id', 'role', 'attendance', 'rsvp',
+                                                          'leave_status'], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('meeting_invite', schema=None) as batch_op:
+        batch_op.drop_index('ix_meeting_invite_marks')
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.drop_index('ix_checkin_member_day_status')
     with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_answer_year'))
         batch_op.drop_index(batch_op.f('ix_evaluation_answer_org_unit_id'))
