@@ -12,6 +12,7 @@ from sqlmodel import Field
 from models.base import OrgScoped, UTCDateTime, utcnow
 from models.checkin import CheckIn
 from models.meeting import MeetingInvite
+from models.study import StudyProgress
 
 
 class BranchTerm(OrgScoped, table=True):
@@ -52,3 +53,8 @@ class EvaluationAnswer(OrgScoped, table=True):
 Index("ix_checkin_member_day_status", CheckIn.member_id, CheckIn.service_day, CheckIn.status, CheckIn.credited_minutes)
 Index("ix_meeting_invite_marks", MeetingInvite.meeting_id, MeetingInvite.role, MeetingInvite.attendance,
       MeetingInvite.rsvp, MeetingInvite.leave_status)
+# what waits for the secretary: pending hours of the branches, submitted reports; a member's 学时 of a year
+Index("ix_checkin_unit_status", CheckIn.org_unit_id, CheckIn.status)
+Index("ix_study_progress_member_year_done", StudyProgress.member_id, StudyProgress.credit_year, StudyProgress.status,
+      StudyProgress.credited_half)
+Index("ix_study_progress_status", StudyProgress.status)

@@ -59,16 +59,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_evaluation_answer_org_unit_id'), ['org_unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluation_answer_year'), ['year'], unique=False)
 
-
     with op.batch_alter_table('checkin', schema=None) as batch_op:
         batch_op.create_index('ix_checkin_member_day_status', ['member_id', 'service_day', 'status',
                                                                'credited_minutes'], unique=False)
+        batch_op.create_index('ix_checkin_unit_status', ['org_unit_id', 'status'], unique=False)
     with op.batch_alter_table('meeting_invite', schema=None) as batch_op:
         batch_op.create_index('ix_meeting_invite_marks', ['meeting_id', 'role', 'attendance', 'rsvp',
                                                           'leave_status'], unique=False)
+    with op.batch_alter_table('study_progress', schema=None) as batch_op:
+        batch_op.create_index('ix_study_progress_member_year_done', ['member_id', 'credit_year', 'status',
+                                                                     'credited_half'], unique=False)
+        batch_op.create_index('ix_study_progress_status', ['status'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('study_progress', schema=None) as batch_op:
+        batch_op.drop_index('ix_study_progress_status')
+        batch_op.drop_index('ix_study_progress_member_year_done')
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.drop_index('ix_checkin_unit_status')
     with op.batch_alter_table('meeting_invite', schema=None) as batch_op:
         batch_op.drop_index('ix_meeting_invite_marks')
     with op.batch_alter_table('checkin', schema=None) as batch_op:
