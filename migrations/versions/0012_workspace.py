@@ -2,7 +2,7 @@
 covering indexes for the dashboards (check-ins by member and day, meeting attendance marks)
 
 Revision ID: 0012_workspace
-Revises: 0009_ops
+Revises: 0011_notify_push
 Create Date: 2026-12-03 07:00:00
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision: str = '0012_workspace'
-down_revision: Union[str, None] = '0009_ops'
+down_revision: Union[str, None] = '0011_notify_push'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
