@@ -362,7 +362,7 @@ def main() -> None:
         members_per = max(1, -(-args.city_members // (committees * per)))
         start = time.perf_counter()
         city = seed(engine, committees=committees, branches_per=per, members_per=members_per,
-                    checkins_per=max(1, args.city_checkins // (committees * per * members_per)), study_per=10,
+                    checkins_per=max(1, -(-args.city_checkins // (committees * per * members_per))), study_per=10,
                     meetings_per=40)
         out["city_load_s"] = round(time.perf_counter() - start, 1)
         out["city_members"], out["city_checkins"] = city["members"], city["checkins"]
