@@ -6,10 +6,13 @@ The evaluation is anonymous to the secretary: who answered (`EvaluationBallot`) 
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field
 
 from models.base import OrgScoped, UTCDateTime, utcnow
+from models.checkin import CheckIn
+from models.meeting import MeetingInvite
+from models.study import StudyProgress
 
 
 class BranchTerm(OrgScoped, table=True):
@@ -43,3 +46,15 @@ class EvaluationAnswer(OrgScoped, table=True):
     id: str = Field(primary_key=True, max_length=32, sa_type=String(32))
     year: int = Field(index=True)
     scores: list[int] = Field(default_factory=list, sa_type=JSON)
+
+
+# Covering indexes for the dashboards' aggregates (docs/benchmarks.md, workspace): a member's counted service by
+# day, and a meeting's attendance marks, read from the index alone without visiting the rows.
+Index("ix_checkin_member_day_status", CheckIn.member_id, CheckIn.service_day, CheckIn.status, CheckIn.credited_minutes)
+Index("ix_meeting_invite_marks", MeetingInvite.meeting_id, MeetingInvite.role, MeetingInvite.attendance,
+      MeetingInvite.rsvp, MeetingInvite.leave_status)
+# what waits for the secretary: pending hours of the branches, submitted reports; a member's 学时 of a year
+Index("ix_checkin_unit_status", CheckIn.org_unit_id, CheckIn.status)
+Index("ix_study_progress_member_year_done", StudyProgress.member_id, StudyProgress.credit_year, StudyProgress.status,
+      StudyProgress.credited_half)
+Index("ix_study_progress_status", StudyProgress.status)

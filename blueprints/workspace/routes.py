@@ -56,8 +56,8 @@ def _branch_charts(d) -> dict:
              for r in b.compliance.rules],
             max_value=max([r.required for r in b.compliance.rules] + [1]), suffix="")
         out["compliance_rules"] = b.compliance.rules
-    out["trend"] = charts.trend([(r.meeting.starts_at.astimezone(_tz()).strftime("%m-%d"), round(100 * r.rate),
-                                  url_for("meetings.meeting", meeting_id=r.meeting.id)) for r in b.rates])
+    out["trend"] = charts.trend([(r.starts_at.astimezone(_tz()).strftime("%m-%d"), round(100 * r.rate),
+                                  url_for("meetings.meeting", meeting_id=r.id)) for r in b.rates])
     out["hours"] = charts.bars([(label, n, members(hours=i)) for i, (label, n) in enumerate(zip(d.hour_labels, b.hours))],
                                suffix=_("people"))
     out["study"] = charts.progress(b.study_on_track, b.members)

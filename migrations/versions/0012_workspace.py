@@ -1,4 +1,5 @@
-"""workspace: the branch committee's term, the members' yearly evaluation (who answered, apart from what)
+"""workspace: the branch committee's term, the members' yearly evaluation (who answered, apart from what),
+covering indexes for the dashboards (check-ins by member and day, meeting attendance marks)
 
 Revision ID: 0012_workspace
 Revises: 0011_notify_push
@@ -58,8 +59,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_evaluation_answer_org_unit_id'), ['org_unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluation_answer_year'), ['year'], unique=False)
 
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.create_index('ix_checkin_member_day_status', ['member_id', 'service_day', 'status',
+                                                               'credited_minutes'], unique=False)
+        batch_op.create_index('ix_checkin_unit_status', ['org_unit_id', 'status'], unique=False)
+    with op.batch_alter_table('meeting_invite', schema=None) as batch_op:
+        batch_op.create_index('ix_meeting_invite_marks', ['meeting_id', 'role', 'attendance', 'rsvp',
+                                                          'leave_status'], unique=False)
+    with op.batch_alter_table('study_progress', schema=None) as batch_op:
+        batch_op.create_index('ix_study_progress_member_year_done', ['member_id', 'credit_year', 'status',
+                                                                     'credited_half'], unique=False)
+        batch_op.create_index('ix_study_progress_status', ['status'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('study_progress', schema=None) as batch_op:
+        batch_op.drop_index('ix_study_progress_status')
+        batch_op.drop_index('ix_study_progress_member_year_done')
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.drop_index('ix_checkin_unit_status')
+    with op.batch_alter_table('meeting_invite', schema=None) as batch_op:
+        batch_op.drop_index('ix_meeting_invite_marks')
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.drop_index('ix_checkin_member_day_status')
     with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_answer_year'))
         batch_op.drop_index(batch_op.f('ix_evaluation_answer_org_unit_id'))

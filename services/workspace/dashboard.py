@@ -15,10 +15,12 @@ from models import CheckIn, CheckinStatus, Member, OrgUnit, ProgressStatus, Stud
 from models.db import unscoped
 from services import meetings
 from services.accounts import Principal
+from services.workspace.attendance import rates as attendance_rates
 from services.workspace.common import branches_under, get_unit, local_now, quarter_of, tz
 from services.workspace.figures import HOUR_BUCKETS, hour_bucket, member_figures
 
 TREND_MEETINGS = 12  # the attendance trend shows this many of the latest held meetings
+TREND_DAYS = 183  # ... held within this many days
 
 
 @dataclass
@@ -28,7 +30,7 @@ class BranchBoard:
     unit: OrgUnit
     members: int = 0
     compliance: object = None  # meetings.BranchCompliance
-    rates: list = field(default_factory=list)  # meetings.MeetingRate, oldest first
+    rates: list = field(default_factory=list)  # attendance.Rate, oldest first
     hours: list[int] = field(default_factory=lambda: [0] * len(HOUR_BUCKETS))  # members per bar
     idle: int = 0  # no service in 90 days
     study_met: int = 0
@@ -106,11 +108,12 @@ def boards(session: Session, *, branches: list[OrgUnit], year: int, quarter: int
     for item in meetings.compliance(session, unit_ids=ids, year=year, quarter=quarter, now=now):
         if item.unit.id in out:
             out[item.unit.id].compliance = item
-    since = datetime.combine(date(year, 1, 1) - timedelta(days=183), time(0), tzinfo=tz())
+    # the trend: the latest meetings of the half year up to today (or the year's end), never the whole history
+    since = datetime.combine(min(today, date(year, 12, 31)) - timedelta(days=TREND_DAYS), time(0), tzinfo=tz())
     rates = defaultdict(list)
-    for rate in meetings.attendance_rates(session, unit_ids=ids, since=since, now=now):
+    for rate in attendance_rates(session, unit_ids=ids, since=since, now=now):
         if rate.invited:
-            rates[rate.meeting.org_unit_id].append(rate)
+            rates[rate.org_unit_id].append(rate)
     for branch_id, items in rates.items():
         out[branch_id].rates = items[-TREND_MEETINGS:]
     for fig in member_figures(session, branch_ids=ids, year=year, now=now).values():

@@ -6,9 +6,9 @@ from datetime import datetime, time
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from services import meetings
 from services.accounts import Principal
 from services.errors import NotFound
+from services.workspace.attendance import rates as attendance_rates
 from services.workspace.common import branches_under, get_unit, local_now, tz
 from services.workspace.figures import member_figures
 from services.workspace.rating import ratings
@@ -44,11 +44,11 @@ def table(session: Session, principal: Principal, *, unit_id: int, kind: str, ye
     if kind == "attendance":
         since = datetime.combine(datetime(year, 1, 1).date(), time(0), tzinfo=tz())
         header = ["支部", "日期", "会议", "应到", "实到", "迟到", "请假", "缺席", "出席率"]
-        rows = [[names.get(r.meeting.org_unit_id, ""), r.meeting.starts_at.astimezone(tz()).strftime("%Y-%m-%d %H:%M"),
-                 r.meeting.title, r.invited, r.present, r.late, r.leave, r.absent,
+        rows = [[names.get(r.org_unit_id, ""), r.starts_at.astimezone(tz()).strftime("%Y-%m-%d %H:%M"),
+                 r.title, r.invited, r.present, r.late, r.leave, r.absent,
                  f"{round(100 * r.rate)}%" if r.invited else ""]
-                for r in meetings.attendance_rates(session, unit_ids=ids, since=since, now=now)
-                if r.meeting.starts_at.astimezone(tz()).year == year]
+                for r in attendance_rates(session, unit_ids=ids, since=since, now=now)
+                if r.starts_at.astimezone(tz()).year == year]
     elif kind == "service":
         header = ["支部", "姓名", "服务时长（小时）", "最近服务日期"]
         rows = [[names.get(f.branch_id, ""), f.name, f.service_hours,

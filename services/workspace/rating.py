@@ -19,6 +19,7 @@ from models.db import begin_write, unscoped
 from services import meetings
 from services.accounts import Principal
 from services.errors import DomainError
+from services.workspace.attendance import rates as attendance_rates
 from services.workspace.common import branches_under, cfg, get_unit, local_now, quarter_of, tz
 from services.workspace.figures import member_figures
 
@@ -119,10 +120,10 @@ def ratings(session: Session, *, branches: list[OrgUnit], year: int, now: dateti
     since = datetime(year, 1, 1, tzinfo=tz())
     present = {i: 0 for i in ids}
     invited = {i: 0 for i in ids}
-    for rate in meetings.attendance_rates(session, unit_ids=ids, since=since, now=now):
-        if rate.meeting.starts_at.astimezone(tz()).year == year:
-            present[rate.meeting.org_unit_id] += rate.present
-            invited[rate.meeting.org_unit_id] += rate.invited
+    for rate in attendance_rates(session, unit_ids=ids, since=since, now=now):
+        if rate.starts_at.astimezone(tz()).year == year:
+            present[rate.org_unit_id] += rate.present
+            invited[rate.org_unit_id] += rate.invited
     expected_minutes = 60 * float(cfg("RATING_SERVICE_HOURS", RATING_SERVICE_HOURS)) * (
         (until - date(year, 1, 1)).days + 1) / ((date(year + 1, 1, 1) - date(year, 1, 1)).days)
     counts = {i: [0, 0, 0] for i in ids}  # members, on track with study, enough service

@@ -107,3 +107,75 @@ def test_old_branch_address_redirects(client, auth, two):
     auth.login(two["sec_a"].phone)
     response = client.get("/branch/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/workspace/")
+
+
+def test_members_pages_and_htmx_fragment(client, auth, two, factory):
+    """With more members than a page holds, do the pages link to each other, and does htmx get only the list?"""
+    for i in range(55):
+        factory.member(two["a"], name=f"成员{i:02d}", password=None)
+    auth.login(two["sec_a"].phone)
+    a = two["a"].id
+    first = client.get(f"/workspace/units/{a}/members?q=成员").get_data(as_text=True)
+    assert "page=2" in first and "第 1 / 2 页" in first
+    second = client.get(f"/workspace/units/{a}/members?q=成员&page=2").get_data(as_text=True)
+    assert "成员54" in second and "成员00" not in second
+    part = client.get(f"/workspace/units/{a}/members?q=成员&page=2", headers={"HX-Request": "true"})
+    html = part.get_data(as_text=True)
+    assert html.lstrip().startswith('<section class="card" id="member_results">') and "<html" not in html
+
+
+def _post_file(client, path, body: bytes, name: str):
+    token = csrf_from(client.get(path).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, "file": (io.BytesIO(body), name)},
+                       content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize("body,name,text", [
+    ("姓名,手机号\n张三,123\n李四,13911112222\n李五,13911112222\n".encode(), "a.csv", "第 2 行"),
+    (b"PK\x03\x04not really a zip", "a.xlsx", "Excel"),
+    (b"<html><table><tr><td>x</td></tr></table></html>", "a.xlsx", "Excel"),
+    ("名字,电话\n张三,13911112222\n".encode("gbk"), "a.csv", "列名"),
+    (b"", "a.csv", "空"),
+])
+def test_bad_imports_answer_400_with_reasons_and_write_nothing(client, auth, two, body, name, text):
+    """Does every bad upload get a 400 page with the reason (lines where rows are bad), never a 500, nothing added?"""
+    auth.login(two["sec_a"].phone)
+    path = f"/workspace/units/{two['a'].id}/import"
+    response = _post_file(client, path, body, name)
+    html = response.get_data(as_text=True)
+    assert response.status_code in (400, 413) and text in html
+    assert "13911112222" not in client.get(f"/workspace/units/{two['a'].id}/members").get_data(as_text=True)
+
+
+def test_import_through_the_page_then_again(client, auth, two):
+    """Does the page import a CSV, show one-time passwords, and a second import of it update nothing twice?"""
+    auth.login(two["sec_a"].phone)
+    path = f"/workspace/units/{two['a'].id}/import"
+    body = "姓名,手机号,党小组\n新人,13911113333,甲一组\n".encode()
+    first = _post_file(client, path, body, "a.csv").get_data(as_text=True)
+    assert "新增 1 人" in first and "<code>" in first
+    second = _post_file(client, path, body, "a.csv").get_data(as_text=True)
+    assert "新增 0 人" in second and "1 人无变化" in second
+
+
+def test_evaluation_twice_is_refused(client, auth, two):
+    """Is the evaluation accepted once, and a second POST refused with 409 and nothing more written?"""
+    auth.login(two["ma"].phone)
+    token = csrf_from(client.get("/workspace/evaluation").get_data(as_text=True))
+    answers = {"csrf_token": token, "life": "4", "study": "3", "service": "2", "lead": "1"}
+    assert client.post("/workspace/evaluation", data=answers).status_code == 302
+    again = client.post("/workspace/evaluation", data=answers)
+    assert again.status_code == 409 and "已参加过测评" in again.get_data(as_text=True)
+    bad = client.post("/workspace/evaluation", data={"csrf_token": token, "life": "7"})
+    assert bad.status_code == 409
+
+
+def test_exports_have_their_types(client, auth, two):
+    """Are the CSV and XLSX exports served as attachments of the right type?"""
+    auth.login(two["sec_a"].phone)
+    csv_ = client.get(f"/workspace/units/{two['a'].id}/export/study.csv")
+    xlsx_ = client.get(f"/workspace/units/{two['a'].id}/export/study.xlsx")
+    assert csv_.mimetype == "text/csv" and csv_.data.startswith("\ufeff".encode())
+    assert xlsx_.mimetype.endswith("spreadsheetml.sheet") and xlsx_.data[:2] == b"PK"
+    assert "attachment" in xlsx_.headers["Content-Disposition"]
+    assert client.get(f"/workspace/units/{two['a'].id}/export/study.pdf").status_code == 404

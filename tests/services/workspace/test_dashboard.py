@@ -102,3 +102,38 @@ def test_query_count_stays_fixed_as_the_committee_grows(ctx, app, session, facto
         assert len(d.boards) == n + 1 and not d.single
         counts.append(count)
     assert counts[0] == counts[1] and counts[0] <= 25
+
+
+def test_attendance_aggregate_counts_as_the_meetings_domain_does(ctx, session, factory):
+    """Does the workspace's one-query attendance count each meeting exactly as services.meetings does (marks,
+    approved leave, unmarked absent once over, pending leave absent)?"""
+    from datetime import datetime, timedelta, timezone
+
+    from models import LeaveStatus, Rsvp
+    from services import meetings
+    from services.workspace.attendance import rates
+
+    branch = factory.branch()
+    people = [factory.member(branch, name=f"党员{i}", password=None) for i in range(6)]
+    m1 = held(session, branch, "branch_assembly", date(2026, 4, 10))
+    m2 = held(session, branch, "committee", date(2026, 5, 20), hour=20)  # not over at NOW
+    for m in (m1, m2):
+        marks = (Attendance.present, Attendance.late, Attendance.absent, None, None, None)
+        for person, mark in zip(people, marks):
+            invite(session, m, person, mark)
+    session.flush()
+    from sqlmodel import select
+
+    from models import MeetingInvite
+    for inv in session.exec(select(MeetingInvite).where(MeetingInvite.member_id == people[3].id)).all():
+        inv.rsvp, inv.leave_status = Rsvp.leave, LeaveStatus.approved
+    for inv in session.exec(select(MeetingInvite).where(MeetingInvite.member_id == people[4].id)).all():
+        inv.rsvp, inv.leave_status = Rsvp.leave, LeaveStatus.pending
+    session.commit()
+    since = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = NOW + timedelta(hours=1)
+    theirs = {r.meeting.id: (r.invited, r.present, r.late, r.leave, r.absent)
+              for r in meetings.attendance_rates(session, unit_ids=[branch.id], since=since, now=now)}
+    ours = {r.id: (r.invited, r.present, r.late, r.leave, r.absent)
+            for r in rates(session, unit_ids=[branch.id], since=since, now=now)}
+    assert ours == theirs and theirs[m1.id] == (6, 2, 1, 1, 3)
