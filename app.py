@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "blueprints.stations",
     "blueprints.meetings",
     "blueprints.privacy",
+    "blueprints.workspace",
 )
 
 # Endpoints a member who must set a new password may still reach.

@@ -81,6 +81,14 @@ def retention_from_env() -> dict:
             periods[name] = int(raw)
     return periods
 
+# Branch rating (党建质量评定, issue 13): indicator weights (meetings held, attendance, study completion,
+# service hours), the split between the indicators and the members' evaluation, the grades' lower bounds,
+# the service hours a member is expected to give a year, and the answers needed before the evaluation counts.
+RATING_WEIGHTS = {"meetings": 30, "attendance": 25, "study": 25, "service": 20}
+RATING_SPLIT = {"indicators": 60, "evaluation": 40}
+RATING_GRADES = ((90, "good"), (80, "fairly_good"), (60, "average"), (0, "poor"))  # 好 / 较好 / 一般 / 差
+RATING_SERVICE_HOURS = 12
+RATING_MIN_ANSWERS = 5
 
 class Config:
     """Production defaults; every value can come from the environment."""
@@ -163,6 +171,27 @@ class Config:
         self.RETENTION = retention_from_env()
         self.PRIVACY_EXPORT_INLINE_ROWS = int(os.environ.get("PRIVACY_EXPORT_INLINE_ROWS", "5000"))
         self.PRIVACY_EXPORT_DIR = os.environ.get("PRIVACY_EXPORT_DIR") or str(INSTANCE_DIR / "exports")
+        # notifications (issue 12): Web Push (VAPID key from the environment, else generated once into
+        # instance/), the worker's claims and retries, text messages (off unless SMS_PROVIDER is set)
+        self.VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
+        self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@servicecircle.invalid")
+        self.PUSH_EXTRA_HOSTS = os.environ.get("PUSH_EXTRA_HOSTS", "")  # push services on plain http (tests)
+        self.PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
+        self.NOTIFY_CLAIM_STALE_SECONDS = int(os.environ.get("NOTIFY_CLAIM_STALE_SECONDS", "300"))
+        self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+        self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
+        self.SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID", "")
+        self.SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
+        self.SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+        self.SMS_TEMPLATES = os.environ.get("SMS_TEMPLATES", "")
+        self.SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "")
+        self.SMS_DAILY_LIMIT = int(os.environ.get("SMS_DAILY_LIMIT", "10"))
+        # workspace (issue 13): the branch rating's weights, split, grades and thresholds (see RATING_* above)
+        self.RATING_WEIGHTS = dict(RATING_WEIGHTS)
+        self.RATING_SPLIT = dict(RATING_SPLIT)
+        self.RATING_GRADES = RATING_GRADES
+        self.RATING_SERVICE_HOURS = float(os.environ.get("RATING_SERVICE_HOURS", str(RATING_SERVICE_HOURS)))
+        self.RATING_MIN_ANSWERS = int(os.environ.get("RATING_MIN_ANSWERS", str(RATING_MIN_ANSWERS)))
 
 
 class TestConfig(Config):

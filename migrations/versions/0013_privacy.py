@@ -1,7 +1,7 @@
 """privacy and audit: the hash-chained audit trail (append-only), data-rights requests, exports, consents
 
 Revision ID: 0013_privacy
-Revises: 0009_ops
+Revises: 0012_workspace
 Create Date: 2026-12-03 07:00:00
 """
 from typing import Sequence, Union
@@ -33,7 +33,7 @@ POSTGRES_GUARD_DROP = ["DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_
                        "DROP FUNCTION IF EXISTS audit_entry_append_only()"]
 
 revision: str = '0013_privacy'
-down_revision: Union[str, None] = '0009_ops'
+down_revision: Union[str, None] = '0012_workspace'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
