@@ -31,6 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app; nothing runs at import time."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(config or Config())
+    _init_bounds(app)
     app.extensions["sc_engine"] = make_engine(app.config["DATABASE_URL"],
                                               sqlite_busy_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10000))
     app.teardown_appcontext(close_session)
@@ -52,6 +53,13 @@ def create_app(config: Config | None = None) -> Flask:
         _add_bench_hello(app)
     _init_ops(app)
     return app
+
+
+def _init_bounds(app: Flask) -> None:
+    """Bounded `<int:...>` ids and JSON (blueprints.bounds), before any blueprint adds its routes."""
+    from blueprints import bounds
+
+    bounds.init_app(app)
 
 
 def _init_ops(app: Flask) -> None:
