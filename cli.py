@@ -84,7 +84,7 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups."""
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(notify_cli)
     from blueprints.privacy.cli import audit_cli  # flask audit verify
 
     app.cli.add_command(audit_cli)
-    app.cli.add_command(notify_cli)

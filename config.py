@@ -59,6 +59,14 @@ MEETING_RULES = (
 )
 
 
+# Branch rating (党建质量评定, issue 13): indicator weights (meetings held, attendance, study completion,
+# service hours), the split between the indicators and the members' evaluation, the grades' lower bounds,
+# the service hours a member is expected to give a year, and the answers needed before the evaluation counts.
+RATING_WEIGHTS = {"meetings": 30, "attendance": 25, "study": 25, "service": 20}
+RATING_SPLIT = {"indicators": 60, "evaluation": 40}
+RATING_GRADES = ((90, "good"), (80, "fairly_good"), (60, "average"), (0, "poor"))  # 好 / 较好 / 一般 / 差
+RATING_SERVICE_HOURS = 12
+RATING_MIN_ANSWERS = 5
 # Privacy (issue 14): how long things are kept, in one place; the privacy page shows these figures.
 # Each can be set from the environment as RETENTION_<NAME> (e.g. RETENTION_CHECKIN_GEOFENCE_DAYS=30).
 RETENTION = {
@@ -81,14 +89,6 @@ def retention_from_env() -> dict:
             periods[name] = int(raw)
     return periods
 
-# Branch rating (党建质量评定, issue 13): indicator weights (meetings held, attendance, study completion,
-# service hours), the split between the indicators and the members' evaluation, the grades' lower bounds,
-# the service hours a member is expected to give a year, and the answers needed before the evaluation counts.
-RATING_WEIGHTS = {"meetings": 30, "attendance": 25, "study": 25, "service": 20}
-RATING_SPLIT = {"indicators": 60, "evaluation": 40}
-RATING_GRADES = ((90, "good"), (80, "fairly_good"), (60, "average"), (0, "poor"))  # 好 / 较好 / 一般 / 差
-RATING_SERVICE_HOURS = 12
-RATING_MIN_ANSWERS = 5
 
 class Config:
     """Production defaults; every value can come from the environment."""
@@ -166,11 +166,6 @@ class Config:
         self.SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
         self.COMPRESS_MIN_BYTES = int(os.environ.get("COMPRESS_MIN_BYTES", "500"))
         self.STATIC_COMPRESS_AT_START = _env_bool("STATIC_COMPRESS_AT_START", True)
-        # privacy (issue 14): retention periods (RETENTION above); exports up to this many rows are built
-        # in the request, larger ones by the worker; where the ZIPs wait for their download
-        self.RETENTION = retention_from_env()
-        self.PRIVACY_EXPORT_INLINE_ROWS = int(os.environ.get("PRIVACY_EXPORT_INLINE_ROWS", "5000"))
-        self.PRIVACY_EXPORT_DIR = os.environ.get("PRIVACY_EXPORT_DIR") or str(INSTANCE_DIR / "exports")
         # notifications (issue 12): Web Push (VAPID key from the environment, else generated once into
         # instance/), the worker's claims and retries, text messages (off unless SMS_PROVIDER is set)
         self.VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
@@ -192,6 +187,11 @@ class Config:
         self.RATING_GRADES = RATING_GRADES
         self.RATING_SERVICE_HOURS = float(os.environ.get("RATING_SERVICE_HOURS", str(RATING_SERVICE_HOURS)))
         self.RATING_MIN_ANSWERS = int(os.environ.get("RATING_MIN_ANSWERS", str(RATING_MIN_ANSWERS)))
+        # privacy (issue 14): retention periods (RETENTION above); exports up to this many rows are built
+        # in the request, larger ones by the worker; where the ZIPs wait for their download
+        self.RETENTION = retention_from_env()
+        self.PRIVACY_EXPORT_INLINE_ROWS = int(os.environ.get("PRIVACY_EXPORT_INLINE_ROWS", "5000"))
+        self.PRIVACY_EXPORT_DIR = os.environ.get("PRIVACY_EXPORT_DIR") or str(INSTANCE_DIR / "exports")
 
 
 class TestConfig(Config):

@@ -47,6 +47,32 @@ def close_forgotten_checkouts() -> int:
     return closed
 
 
+@huey.periodic_task(crontab(minute="*"))
+def send_due_notifications() -> int:
+    """Each minute: claim the deliveries that are due (push, SMS) and send them (services/notify/sweeper.py)."""
+    from models.db import get_session
+    from services import notify
+
+    with app.app_context():
+        result = notify.sweep(get_session(), budget_seconds=50)
+    log.info("notifications: %s sent, %s retried, %s failed", result.sent, result.retried, result.failed,
+             extra={"fields": {"event": "notify_sweep", "sent": result.sent, "retried": result.retried,
+                               "failed": result.failed, "skipped": result.skipped, "released": result.released}})
+    return result.sent
+
+
+@huey.periodic_task(crontab(minute="0", hour="1"))  # 09:00 in Shanghai (huey's crontab runs in UTC)
+def branch_reminders() -> dict:
+    """The branch's own reminders: committee terms ending (6 and 1 months before), political birthdays."""
+    from models.db import get_session
+    from services.workspace import send_due
+
+    with app.app_context():
+        told = send_due(get_session())
+    log.info("branch reminders: %s", told)
+    return told
+
+
 # -- privacy (issue 14): downloads waiting to be built, accounts due for anonymisation, retention ---------------
 
 @huey.periodic_task(crontab(minute="*"))
@@ -78,27 +104,3 @@ def privacy_hourly() -> dict:
     log.info("privacy: %s accounts anonymised", anonymised,
              extra={"fields": {"event": "privacy_hourly", "anonymised": anonymised}})
     return {"anonymised": anonymised, **purged}
-@huey.periodic_task(crontab(minute="*"))
-def send_due_notifications() -> int:
-    """Each minute: claim the deliveries that are due (push, SMS) and send them (services/notify/sweeper.py)."""
-    from models.db import get_session
-    from services import notify
-
-    with app.app_context():
-        result = notify.sweep(get_session(), budget_seconds=50)
-    log.info("notifications: %s sent, %s retried, %s failed", result.sent, result.retried, result.failed,
-             extra={"fields": {"event": "notify_sweep", "sent": result.sent, "retried": result.retried,
-                               "failed": result.failed, "skipped": result.skipped, "released": result.released}})
-    return result.sent
-
-
-@huey.periodic_task(crontab(minute="0", hour="1"))  # 09:00 in Shanghai (huey's crontab runs in UTC)
-def branch_reminders() -> dict:
-    """The branch's own reminders: committee terms ending (6 and 1 months before), political birthdays."""
-    from models.db import get_session
-    from services.workspace import send_due
-
-    with app.app_context():
-        told = send_due(get_session())
-    log.info("branch reminders: %s", told)
-    return told

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column('started_at', UTCDateTime(), nullable=True),
         sa.Column('ready_at', UTCDateTime(), nullable=True),
         sa.Column('expires_at', UTCDateTime(), nullable=True),
+        sa.Column('downloaded_at', UTCDateTime(), nullable=True),
         sa.Column('error', sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(['member_id'], ['member.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),

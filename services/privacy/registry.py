@@ -52,6 +52,8 @@ EXPORTED = (
     Source("push_subscription", ("member_id",), "推送设备"),
     Source("notify_preference", ("member_id",), "提醒设置"),
     Source("sms_quota", ("member_id",), "短信发送计数"),
+    # workspace (the answers themselves are anonymous and hold no member column)
+    Source("evaluation_ballot", ("member_id",), "支部评议参与记录"),
     # privacy and audit
     Source("data_export", ("member_id", "pending_member_id"), "个人信息下载记录"),
     Source("data_request", ("member_id", "answered_by"), "更正申请"),

@@ -194,18 +194,18 @@ ROUTES: dict[str, R] = {
     "workspace.exports": R(query="year"),
     "workspace.export": R(query="year"),
     "workspace.print_page": R(query="year"),
-    # privacy (data rights, correction requests, the audit trail)
+    # privacy (data rights) and the audit trail
     "privacy.policy": R(),
     "privacy.me": R(),
     "privacy.export": R(),
     "privacy.download": R(),
-    "privacy.phone": R(form="phone password"),
-    "privacy.ask": R(form="subject=name text=名字写错了"),
+    "privacy.phone": R(form="phone=13912345679 password"),
+    "privacy.ask": R(form="subject=name text=姓名写错了"),
     "privacy.withdraw": R(),
     "privacy.allow_sms": R(),
     "privacy.delete": R(form="confirm=y member_id"),
     "privacy.cancel_delete": R(),
     "privacy.requests": R(),
     "privacy.answer": R(form="outcome=done text"),
-    "privacy.trail": R(query="member action=hours.approve since=2026-01-01 until=2026-12-31 before"),
+    "privacy.trail": R(query="member action since until before"),
 }
