@@ -31,7 +31,7 @@ class DataExport(SQLModel, table=True):
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     ready_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
-    downloaded_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    downloaded_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # unused: a download writes nothing
     error: str = Field(default="", max_length=120)
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from blueprints.privacy.forms import ButtonForm, CorrectionForm, DeleteForm, PhoneForm
 from blueprints.privacy.routes import ID, bp, private
-from blueprints.web import db, form_errors, render
+from blueprints.web import db, render
 from services import privacy
 from services.errors import DomainError
 
@@ -39,6 +39,11 @@ def _hub(*, status: int = 200, errors: dict | None = None, phone_form=None, corr
 def me():
     """The member's data rights, each with its button."""
     return _hub()
+
+
+def _unshown(form) -> str:
+    """The messages no field shows itself (the CSRF token's): the fields show their own next to them."""
+    return " ".join(str(m) for name, msgs in form.errors.items() if name in ("csrf_token", "member_id") for m in msgs)
 
 
 def _checked(form=None) -> bool:
@@ -82,7 +87,7 @@ def phone():
     """Change one's own mobile number (the sign-in name) with the password."""
     form = PhoneForm()
     if not form.validate_on_submit():
-        return _hub(status=400, errors={"phone": " ".join(form_errors(form))}, phone_form=form)
+        return _hub(status=400, errors={"phone": _unshown(form)}, phone_form=form)
     try:
         privacy.change_phone(db(), member_id=current_user.id, new_phone=form.phone.data, password=form.password.data)
     except DomainError as e:
@@ -98,7 +103,7 @@ def ask():
     form = CorrectionForm()
     form.subject.choices = [(k, str(v)) for k, v in privacy.SUBJECTS.items()]
     if not form.validate_on_submit():
-        return _hub(status=400, errors={"request": " ".join(form_errors(form))}, correction_form=form)
+        return _hub(status=400, errors={"request": _unshown(form)}, correction_form=form)
     try:
         privacy.ask(db(), member_id=current_user.id, subject=form.subject.data, text=form.text.data)
     except DomainError as e:
@@ -140,7 +145,7 @@ def delete():
     """Ask for one's own account to be deleted after 7 days (cancellable until then)."""
     form = DeleteForm()
     if not form.validate_on_submit():
-        return _hub(status=400, errors={"delete": " ".join(form_errors(form))}, delete_form=form)
+        return _hub(status=400, errors={"delete": _unshown(form)}, delete_form=form)
     raw = (form.member_id.data or "").strip()
     target = int(raw) if raw.isdigit() and len(raw) < 12 else (current_user.id if not raw else -1)
     try:

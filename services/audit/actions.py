@@ -18,6 +18,8 @@ ACTIONS = {
     "member.create": _l("Member added"),
     "member.transfer": _l("Member transferred"),
     "member.reset_password": _l("Password reset"),
+    "member.deactivate": _l("Member deactivated"),
+    "member.activate": _l("Member reactivated"),
     "roster.import": _l("Roster imported"),
     "role.grant": _l("Role given"),
     "role.revoke": _l("Role taken away"),

@@ -50,6 +50,52 @@ class Row:
     target: str
     before: str
     after: str
+    before_items: tuple = ()
+    after_items: tuple = ()
+
+
+# How the trail names the fields of before/after (a field without a name shows as it is stored).
+FIELD_LABELS = {
+    "status": _l("Status"), "credited_minutes": _l("Minutes credited"), "minutes": _l("Minutes"),
+    "checked_out_at": _l("Checked out at"), "station_id": _l("Station"), "day": _l("Day"),
+    "attendance": _l("Attendance"), "mark_method": _l("How marked"), "role": _l("Role"),
+    "leave_status": _l("Leave"), "locked": _l("Locked"), "host_id": _l("Host"), "recorder_id": _l("Recorder"),
+    "marked_at_lock": _l("Marked when locked"), "addendum_id": _l("Addendum"), "text": _l("Text"),
+    "org_unit_id": _l("Branch"), "group_id": _l("Group"), "joined_on": _l("Joined"),
+    "must_change_password": _l("Must set a new password"), "sessions_ended": _l("Signed out everywhere"),
+    "rows": _l("Rows"), "member_ids": _l("Members"), "created": _l("Added"), "updated": _l("Updated"),
+    "unchanged": _l("Unchanged"), "checkin_mode": _l("Check-in mode"), "geofence_radius_m": _l("Radius (m)"),
+    "is_active": _l("Active"), "due_at": _l("Takes effect"), "cancelled": _l("Cancelled"), "subject": _l("About"),
+    "field": _l("Field"), "anonymised": _l("Anonymised"), "location": _l("Location"), "push": _l("Push"),
+    "sms": _l("Text messages"),
+}
+
+
+def _shown(value) -> str:
+    if value is True:
+        return str(_l("yes"))
+    if value is False:
+        return str(_l("no"))
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return "、".join(_shown(v) for v in value[:20]) + ("…" if len(value) > 20 else "")
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {_shown(v)}" for k, v in list(value.items())[:20])
+    return str(value)
+
+
+def items(text: str) -> tuple:
+    """A stored before/after as (field name, value) pairs for people."""
+    import json
+
+    try:
+        values = json.loads(text or "{}")
+    except ValueError:
+        return ((str(_l("Value")), text),)
+    if not isinstance(values, dict):
+        return ((str(_l("Value")), _shown(values)),)
+    return tuple((str(FIELD_LABELS.get(k, k)), _shown(v)) for k, v in values.items())
 
 
 def _tz() -> ZoneInfo:
@@ -132,7 +178,8 @@ def entries(session: Session, principal: Principal, *, filters: Filters = Filter
     return [Row(id=r.id, at=r.created_at, action=r.action, action_label=label(r.action),
                 actor=names.get(r.actor_id, "—") if r.actor_id else system,
                 member=names.get(r.member_id, "—") if r.member_id else "", member_id=r.member_id,
-                target=r.target, before=r.before, after=r.after) for r in rows]
+                target=r.target, before=r.before, after=r.after, before_items=items(r.before),
+                after_items=items(r.after)) for r in rows]
 
 
 def for_member(session: Session, *, member_id: int) -> list[AuditEntry]:

@@ -94,6 +94,13 @@ def withdraw_channel(session: Session, *, member_id: int, channel: str, commit: 
                                                 NotifyPreference.channel == channel))
     session.add(NotifyPreference(member_id=member_id, purpose=CONSENT, channel=channel, enabled=False))
     session.flush()
+    from sqlalchemy import update
+
+    from models import Delivery, utcnow
+
+    session.exec(update(Delivery).where(Delivery.member_id == member_id, Delivery.channel == channel,
+                                        Delivery.status == "pending", Delivery.claimed_at.is_(None))
+                 .values(status="cancelled", failed_at=utcnow(), last_error="consent withdrawn"))
     if commit:
         session.commit()
     return True

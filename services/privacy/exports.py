@@ -234,9 +234,6 @@ def file_for(session: Session, *, member_id: int, export_id: int, now: datetime 
     if row.status == "expired" or (row.expires_at and row.expires_at <= now) or path is None or not path.exists():
         raise DomainError("expired", _l("This download link has expired. Ask for a new one on the privacy page."),
                           status=410)
-    begin_write(session)
-    session.execute(update(DataExport).where(DataExport.id == row.id).values(downloaded_at=now))
-    session.commit()
     return path, f"servicecircle-data-{local(row.ready_at or now):%Y%m%d}.zip"
 
 

@@ -44,6 +44,8 @@ EXPORTED = (
     Source("meeting_file", ("uploaded_by",), "上传的会议附件"),
     Source("meeting_settings", ("duty_member_id",), "会议值班设置"),
     Source("calendar_feed", ("member_id",), "日历订阅"),
+    # workspace
+    Source("evaluation_ballot", ("member_id",), "支部评议（是否已参评，不含评分）"),
     # notifications
     Source("notification", ("member_id",), "消息"),
     Source("delivery", ("member_id",), "消息推送记录"),

@@ -178,3 +178,21 @@ def test_refused_action_writes_no_entry(b, session):
         roster.import_roster(session, sec, unit_id=b["unit"].id, data="姓名,手机号\n甲,12\n".encode())
     session.rollback()
     assert entries(session) == []
+
+
+def test_workspace_import_and_deactivation(b, session):
+    """Do the workspace's member import and (de)activation each leave an entry?"""
+    from services import workspace
+
+    sec = principal(session, b["sec"])
+    data = "姓名,手机号,党小组,党员类别,入党日期\n丙,13700000011,,正式党员,\n".encode("utf-8-sig")
+    result = workspace.import_members(session, sec, unit_id=b["unit"].id, data=data, filename="名单.csv")
+    entry = one(session, "roster.import")
+    assert json.loads(entry.after)["created"] == [m.id for m, _ in result.created]
+    as_(session, sec)
+    workspace.set_active(session, sec, member_id=b["members"][3].id, active=False)
+    as_(session, sec)
+    workspace.set_active(session, sec, member_id=b["members"][3].id, active=True)
+    assert one(session, "member.deactivate").member_id == b["members"][3].id
+    assert json.loads(one(session, "member.activate").after) == {"is_active": True}
+    assert "13700000011" not in entry.after

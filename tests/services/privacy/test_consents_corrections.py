@@ -44,10 +44,16 @@ def test_withdrawn_sms_stops_every_text_even_cancellations(rich, session, app):
     member = rich[0]
     app.config.update(SMS_PROVIDER="aliyun", SMS_ACCESS_KEY_ID="k", SMS_ACCESS_KEY_SECRET="s", SMS_SIGN_NAME="服务圈",
                       SMS_TEMPLATES="meeting_cancelled=SMS_1,meeting_reminder=SMS_2")
+    notify.send(session, member_ids=[member.id], purpose=notify.MEETING_CANCELLED, key="c0", important=True,
+                message=notify.Message(title="会议取消"))
+    waiting = session.exec(select(Delivery).where(Delivery.member_id == member.id, Delivery.channel == "sms")).one()
     privacy.withdraw(session, member_id=member.id, kind="sms")
+    session.refresh(waiting)
+    assert waiting.status == "cancelled"  # an SMS not yet sent is not sent after the withdrawal
     notify.send(session, member_ids=[member.id], purpose=notify.MEETING_CANCELLED, key="c1", important=True,
                 message=notify.Message(title="会议取消"))
-    channels = {d.channel for d in session.exec(select(Delivery).where(Delivery.member_id == member.id))}
+    channels = {d.channel for d in session.exec(select(Delivery).where(Delivery.member_id == member.id,
+                                                                       Delivery.status == "pending"))}
     assert "sms" not in channels
     privacy.allow(session, member_id=member.id, kind="sms")
     notify.send(session, member_ids=[member.id], purpose=notify.MEETING_CANCELLED, key="c2", important=True,
