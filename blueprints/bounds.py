@@ -7,6 +7,8 @@ validators below; the rules themselves are services.bounds.
 """
 import json
 import math
+import re
+from urllib.parse import urlsplit
 
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
@@ -16,6 +18,32 @@ from services import bounds
 
 JSON_MAX_DEPTH = 32
 JSON_MAX_INT = 2 ** 53  # what a phone's JavaScript can hold exactly
+
+
+_URL_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\\\u2028\u2029\ufeff]")
+NEXT_MAX_LENGTH = 2000
+
+
+def safe_next(target, *, prefix: str = "/") -> str | None:
+    """A path on this site to return to, or None (never another host, never a header-breaking value).
+
+    Browsers drop tabs and line breaks from a URL (and treat `\\` as `/`), so `/\t/evil.example`
+    would become `//evil.example`, another host; a line break in a Location header is a 500. Any
+    control character, space, backslash or format character is refused before anything else
+    (WHATWG URL: C0 controls and space are stripped or rejected), then the target must be a bare
+    path: no scheme, no host, not `//`, starting with `prefix`.
+    """
+    if not isinstance(target, str) or not target or len(target) > NEXT_MAX_LENGTH:
+        return None
+    if _URL_CONTROL.search(target) or not target.startswith(prefix) or target.startswith("//"):
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target.rstrip("?") or None
 
 
 class BoundedIntegerConverter(IntegerConverter):

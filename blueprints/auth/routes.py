@@ -4,19 +4,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth.forms import LanguageForm, LoginForm, SetPasswordForm
+from blueprints.bounds import safe_next
 from blueprints.web import db, form_errors, render
 from extensions import limiter
 from services import accounts
 from services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str | None:
-    """A same-site path to return to, or None (never another host)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target.rstrip("?") or None
 
 
 def _account_key() -> str:
@@ -45,6 +39,7 @@ def login():
         form.next.data = safe_next(request.args.get("next")) or ""
         return render("auth/login.html", form=form)
     errors = form_errors(form) if not form.validate_on_submit() else []
+    target = safe_next(form.next.data) or url_for("home.index")  # checked before anything is written
     if not errors:
         try:
             token = accounts.sign_in(db(), phone=form.phone.data, password=form.password.data,
@@ -61,7 +56,7 @@ def login():
                 session["lang"] = lang
             principal = accounts.load_principal(db(), token=token, idle_hours=current_app.config["SESSION_IDLE_HOURS"])
             login_user(principal, remember=form.remember.data)
-            return redirect(safe_next(form.next.data) or url_for("home.index"))
+            return redirect(target)
     else:
         status = 400
     form.password.data = ""

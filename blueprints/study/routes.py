@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from blueprints.study.forms import (AttendanceForm, EmptyForm, QuestionForm, ReportForm, ReviewForm, TaskForm,
                                     hour_choices, option_fields, question_options)
+from blueprints.bounds import safe_next
 from blueprints.web import attachment, db, form_errors, leader_required, render
 from services import study
 from services.errors import DomainError
@@ -389,9 +390,7 @@ def review(progress_id: int):
         else:
             flash(_("Report approved.") if decision == "approve" else _("Report returned with your comment."),
                   "success")
-    if back.startswith("/study/manage/") and "//" not in back:
-        return redirect(back)
-    return redirect(url_for("study.index"))
+    return redirect(safe_next(back, prefix="/study/manage/") or url_for("study.index"))
 
 
 @bp.route("/manage/tasks/<int:task_id>/questions", methods=["GET", "POST"])
