@@ -18,3 +18,4 @@ from models.meeting import (  # noqa: F401
     MeetingFile, MeetingInvite, MeetingKind, MeetingMinutes, MeetingSettings, PlaceKind, Rsvp,
 )
 from models.ops import TableVersion  # noqa: F401
+from models.signin import LoginAttempt  # noqa: F401
