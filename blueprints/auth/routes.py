@@ -83,15 +83,17 @@ def login():
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
         return render("auth/login.html", form=form)
-    errors = form_errors(form) if not form.validate_on_submit() else []
     target = safe_next(form.next.data) or url_for("home.index")  # checked before anything is written
+    form.next.data = target  # a hostile return address is dropped, not a reason to refuse the sign-in
+    errors = form_errors(form) if not form.validate_on_submit() else []
     account = _account()
     secret = current_app.secret_key
     tag = accounts.throttle.account_tag(secret, account)
     keys = accounts.throttle.keys_for(secret=secret, account=account, address=request.remote_addr or "",
                                       known_device=tag in _device_tags())
     store = _throttle_store()
-    wait = accounts.throttle.wait_seconds(store, keys)
+    limits = accounts.throttle.Limits.from_config(current_app.config)
+    wait, counts = accounts.throttle.begin(store, keys, limits)  # counted before the check: bursts cannot slip by
     if wait:
         form.password.data = ""
         return _too_many(form, wait)
@@ -111,11 +113,10 @@ def login():
                 session["lang"] = lang
             principal = accounts.load_principal(db(), token=token, idle_hours=current_app.config["SESSION_IDLE_HOURS"])
             login_user(principal, remember=form.remember.data)  # the cookie lives REMEMBER_DAYS, like the session
-            accounts.throttle.record_success(store, keys)
+            accounts.throttle.succeeded(store, keys, counts, limits)
             return _remember_device(redirect(target), tag)
     else:
         status = 400
-    accounts.throttle.record_failure(store, keys, accounts.throttle.Limits.from_config(current_app.config))
     form.password.data = ""
     return render("auth/login.html", form=form, errors=errors, status=status)
 

@@ -14,8 +14,11 @@ lockout"; OWASP's "Slow Down Online Guessing Attacks with Device Cookies"):
   one account. This one is not counted or applied for a browser holding the account's device
   cookie (set at a successful sign-in), so even a distributed attack cannot keep the owner out of
   a phone they have used before; only new devices wait.
-- A successful sign-in clears its own (account, address) count, not the address's count (else an
-  attacker could reset it with an account of their own).
+- An attempt is counted *before* its password is checked (an atomic increment), so a burst sent to
+  several workers at once cannot slip more tries through than the limit while the others are
+  still hashing; a successful sign-in then takes its attempt back, and clears its own (account,
+  address) count, not the address's count (else an attacker could reset it with an account of
+  their own).
 
 Keys are HMACs of the phone number and address with the app's secret: no number or address is
 stored. The counts live in the app database (table login_attempt), which every worker and host
@@ -93,7 +96,9 @@ def keys_for(*, secret: str, account: str, address: str, known_device: bool) -> 
 
 
 class SqlStore:
-    """Counts in the app database: an atomic upsert per failure, so concurrent workers never lose one."""
+    """Counts in the app database. Each attempt is gated in one write transaction per key (SQLite's
+    BEGIN IMMEDIATE, PostgreSQL's row lock), so concurrent workers can neither lose a count nor both
+    slip past a wait."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -105,45 +110,66 @@ class SqlStore:
         self.session.commit()
         return max([(until or 0) - now_ms for (until,) in rows] + [0])
 
-    def fail(self, key: str, now_ms: int, window_ms: int) -> int:
+    def gate(self, key: str, now_ms: int, rule: "Rule") -> tuple[int, int]:
+        """(the attempt's number, 0) when it may go ahead, counted; (0, ms to wait) when the key waits."""
         begin_write(self.session)
-        t = self.table
-        insert = (sa.dialects.postgresql.insert if self.session.bind.dialect.name == "postgresql"
-                  else sa.dialects.sqlite.insert)(t)
-        stale = t.c.last_ms < now_ms - window_ms
-        statement = insert.values(key=key, failures=1, last_ms=now_ms, blocked_until_ms=None).on_conflict_do_update(
-            index_elements=[t.c.key],
-            set_={"failures": sa.case((stale, 1), else_=t.c.failures + 1), "last_ms": now_ms,
-                  "blocked_until_ms": sa.case((stale, None), else_=t.c.blocked_until_ms)},
-        ).returning(t.c.failures)
-        failures = self.session.connection().execute(statement).scalar_one()
+        t, conn = self.table, self.session.connection()
+        insert = (sa.dialects.postgresql.insert if conn.dialect.name == "postgresql" else sa.dialects.sqlite.insert)
+        conn.execute(insert(t).values(key=key, failures=0, last_ms=now_ms).on_conflict_do_nothing(
+            index_elements=[t.c.key]))
+        query = sa.select(t.c.failures, t.c.last_ms, t.c.blocked_until_ms).where(t.c.key == key)
+        failures, last_ms, blocked = conn.execute(
+            query.with_for_update() if conn.dialect.name == "postgresql" else query).one()
+        if last_ms < now_ms - rule.window_s * 1000:  # a whole window without failures: forgotten
+            failures, blocked = 0, None
+        if blocked and blocked > now_ms:
+            self.session.commit()
+            return 0, blocked - now_ms
+        failures += 1
+        delay = rule.delay_s(failures)  # at the limit the wait starts now, before the password is checked
+        conn.execute(sa.update(t).where(t.c.key == key).values(
+            failures=failures, last_ms=now_ms, blocked_until_ms=now_ms + delay * 1000 if delay else None))
         if random.random() < 0.01:
-            self.session.connection().execute(sa.delete(t).where(t.c.last_ms < now_ms - SWEEP_AFTER_S * 1000))
+            conn.execute(sa.delete(t).where(t.c.last_ms < now_ms - SWEEP_AFTER_S * 1000))
         self.session.commit()
-        return int(failures)
-
-    def block(self, key: str, until_ms: int) -> None:
-        begin_write(self.session)
-        t = self.table
-        self.session.connection().execute(sa.update(t).where(t.c.key == key).values(
-            blocked_until_ms=sa.func.max(sa.func.coalesce(t.c.blocked_until_ms, 0), until_ms)
-            if self.session.bind.dialect.name == "sqlite"
-            else sa.func.greatest(sa.func.coalesce(t.c.blocked_until_ms, 0), until_ms)))
-        self.session.commit()
+        return failures, 0
 
     def clear(self, key: str) -> None:
         begin_write(self.session)
         self.session.connection().execute(sa.delete(self.table).where(self.table.c.key == key))
         self.session.commit()
 
+    def uncount(self, key: str, rule: "Rule") -> None:
+        begin_write(self.session)
+        t = self.table
+        self.session.connection().execute(sa.update(t).where(t.c.key == key, t.c.failures > 0).values(
+            failures=t.c.failures - 1,
+            blocked_until_ms=sa.case((t.c.failures - 1 < rule.failures, None), else_=t.c.blocked_until_ms)))
+        self.session.commit()
+
+
+_GATE_LUA = """
+local wait = redis.call('PTTL', KEYS[2])
+if wait > 0 then return {0, wait} end
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local limit, base, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if n >= limit then
+  local delay = math.min(base * 2 ^ math.min(n - limit, 20), cap)
+  redis.call('SET', KEYS[2], 1, 'PX', math.floor(delay))
+end
+return {n, 0}
+"""
+
 
 class RedisStore:
-    """Counts in Redis (REDIS_URL): INCR with an expiry per key; the database while Redis does not answer."""
+    """Counts in Redis (REDIS_URL), gated by one Lua script per key (atomic); the database while Redis is down."""
 
     def __init__(self, client, fallback: SqlStore, prefix: str = ""):
         self.redis = client
         self.fallback = fallback
         self.prefix = prefix + "signin:"
+        self._script = client.register_script(_GATE_LUA)
 
     def _try(self, name: str, *args):
         import redis
@@ -159,59 +185,74 @@ class RedisStore:
     def blocked_ms(self, keys, now_ms):
         return self._try("blocked_ms", keys, now_ms)
 
-    def fail(self, key, now_ms, window_ms):
-        return self._try("fail", key, now_ms, window_ms)
-
-    def block(self, key, until_ms):
-        return self._try("block", key, until_ms)
+    def gate(self, key, now_ms, rule):
+        return self._try("gate", key, now_ms, rule)
 
     def clear(self, key):
         return self._try("clear", key)
 
+    def uncount(self, key, rule):
+        return self._try("uncount", key, rule)
+
     def _blocked_ms(self, keys, now_ms):
-        ttls = self.redis.pipeline()
-        for key in keys:
-            ttls.pttl(self.prefix + key + ":blocked")
-        return max([ttl for ttl in ttls.execute() if ttl and ttl > 0] + [0])
-
-    def _fail(self, key, now_ms, window_ms):
         pipe = self.redis.pipeline()
-        pipe.incr(self.prefix + key)
-        pipe.pexpire(self.prefix + key, window_ms)
-        return int(pipe.execute()[0])
+        for key in keys:
+            pipe.pttl(self.prefix + key + ":blocked")
+        return max([ttl for ttl in pipe.execute() if ttl and ttl > 0] + [0])
 
-    def _block(self, key, until_ms):
-        ms = until_ms - int(time.time() * 1000)
-        if ms > 0:
-            name = self.prefix + key + ":blocked"
-            current = self.redis.pttl(name)
-            if current is None or current < ms:
-                self.redis.set(name, 1, px=ms)
+    def _gate(self, key, now_ms, rule):
+        n, wait = self._script(keys=[self.prefix + key, self.prefix + key + ":blocked"],
+                               args=[rule.window_s * 1000, rule.failures, BASE_DELAY_S * 1000, rule.window_s * 1000])
+        return int(n), int(wait)
 
     def _clear(self, key):
         self.redis.delete(self.prefix + key, self.prefix + key + ":blocked")
 
+    def _uncount(self, key, rule):
+        if int(self.redis.decr(self.prefix + key)) < rule.failures:
+            self.redis.delete(self.prefix + key + ":blocked")
+
+
+def _now(now_ms: int | None) -> int:
+    return now_ms if now_ms is not None else int(time.time() * 1000)
+
 
 def wait_seconds(store, keys: list[Key], *, now_ms: int | None = None) -> int:
-    """Seconds this attempt must still wait (0: go ahead)."""
-    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    ms = store.blocked_ms([k.value for k in keys], now_ms)
+    """Seconds an attempt under these keys must still wait (0: it may go ahead)."""
+    ms = store.blocked_ms([k.value for k in keys], _now(now_ms))
     return (ms + 999) // 1000 if ms > 0 else 0
 
 
-def record_failure(store, keys: list[Key], limits: Limits, *, now_ms: int | None = None) -> None:
-    """Count a failed sign-in under every key; start or lengthen the wait of the keys at their limit."""
-    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+def begin(store, keys: list[Key], limits: Limits, *, now_ms: int | None = None) -> tuple[int, dict[str, int]]:
+    """Start an attempt: (seconds to wait, 0 to go ahead; the attempt's number under each key).
+
+    A key that waits refuses the attempt, uncounted. Otherwise the attempt is counted under every
+    key, each in one atomic step that also starts the key's wait when the count reaches its limit;
+    so of a burst sent to several workers at once only `limit` attempts reach the password check.
+    """
+    now_ms = _now(now_ms)
+    wait = wait_seconds(store, keys, now_ms=now_ms)
+    if wait:
+        return wait, {}
+    counts: dict[str, int] = {}
     for key in keys:
-        rule = getattr(limits, key.kind)
-        failures = store.fail(key.value, now_ms, rule.window_s * 1000)
-        delay = rule.delay_s(failures)
-        if delay:
-            store.block(key.value, now_ms + delay * 1000)
+        n, wait_ms = store.gate(key.value, now_ms, getattr(limits, key.kind))
+        if wait_ms:
+            return (wait_ms + 999) // 1000, counts
+        counts[key.value] = n
+    return 0, counts
 
 
-def record_success(store, keys: list[Key]) -> None:
-    """A right password: forget this account-and-address pair's failures (the address keeps its count)."""
+def succeeded(store, keys: list[Key], counts: dict[str, int], limits: Limits | None = None) -> None:
+    """A right password: the pair's failures are forgotten, and the other keys take this attempt back."""
     for key in keys:
         if key.kind == "pair":
             store.clear(key.value)
+        elif key.value in counts and limits is not None:
+            store.uncount(key.value, getattr(limits, key.kind))
+
+
+def record_failure(store, keys: list[Key], limits: Limits, *, now_ms: int | None = None) -> int:
+    """One whole failed attempt; returns the seconds it had to wait instead (0 when it was counted)."""
+    wait, _counts = begin(store, keys, limits, now_ms=now_ms)
+    return wait

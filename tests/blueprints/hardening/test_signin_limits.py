@@ -78,9 +78,11 @@ def test_delays_grow_and_counts_are_forgotten_after_a_quiet_window(app, session)
     t = 1_000_000_000_000
     waits = []
     for i in range(9):
-        throttle.record_failure(store, keys, limits, now_ms=t)
+        assert throttle.record_failure(store, keys, limits, now_ms=t) == 0
         waits.append(throttle.wait_seconds(store, keys, now_ms=t))
+        t += waits[-1] * 1000  # the attacker waits out each delay
     assert waits == [0, 0, 0, 0, 60, 120, 240, 480, 900]
+    assert throttle.record_failure(store, keys, limits, now_ms=t - 1000) > 0  # still waiting: refused, not counted
     later = t + 901_000
     assert throttle.wait_seconds(store, keys, now_ms=later) == 0
     throttle.record_failure(store, keys, limits, now_ms=later)
@@ -146,5 +148,15 @@ def test_redis_store_counts_and_falls_back(app, session, redis_url):
     throttle.record_failure(dead, keys, limits)
     throttle.record_failure(dead, keys, limits)
     assert throttle.wait_seconds(dead, keys) > 0
-    throttle.record_success(store, keys)
+    throttle.succeeded(store, keys, {}, limits)
     assert throttle.wait_seconds(store, keys) == 0
+
+
+def test_a_burst_gets_no_more_tries_than_the_limit(session):
+    """When attempts start together (several workers at once), are only the first `limit` let through to the
+    password check, each later one refused at once?"""
+    store = throttle.SqlStore(session)
+    limits = throttle.Limits(throttle.Rule(5, 900), throttle.Rule(20, 900), throttle.Rule(30, 3600))
+    keys = [throttle.Key("pair", "p:burst")]
+    started = [throttle.begin(store, keys, limits, now_ms=1_000_000) for _ in range(12)]  # none finished yet
+    assert [wait == 0 for wait, _ in started] == [True] * 5 + [False] * 7

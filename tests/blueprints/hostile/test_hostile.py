@@ -123,7 +123,7 @@ def _request(data, entry, rule, ids) -> dict:
 
 
 # Routes with a known 500 on hostile input, fixed one by one (an entry here is a defect, not a choice).
-KNOWN_500 = {"stations.map_view", "meetings.edit", "meetings.confirm"}
+KNOWN_500: set[str] = set()
 
 
 @pytest.mark.parametrize("endpoint", [pytest.param(e, marks=pytest.mark.xfail(reason="known 500")) if e in KNOWN_500
