@@ -42,8 +42,9 @@ seed: migrate
 
 setup: deps translations static migrate seed
 
+# the web server and the worker together (Procfile.dev, honcho); Ctrl-C stops both
 run: setup
-	PORT=$(PORT) HOST=$(HOST) $(VENV)/bin/gunicorn -c gunicorn.conf.py "app:create_app()"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=$(HOST) $(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
 
 # Debian's chromium and CJK fonts for the browser tests, when missing and apt is usable.
 browser-deps:

@@ -19,6 +19,8 @@ BLUEPRINTS = (
     "blueprints.notify",
     "blueprints.stations",
     "blueprints.meetings",
+    "blueprints.workspace",
+    "blueprints.privacy",
 )
 
 # Endpoints a member who must set a new password may still reach.

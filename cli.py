@@ -63,7 +63,28 @@ def demo_seed(if_empty: bool) -> None:
     click.echo(summary)
 
 
+notify_cli = AppGroup("notify", help="Notifications.")
+
+
+@notify_cli.command("sweep")
+@click.option("--budget", default=50.0, help="Seconds to keep claiming batches.")
+@click.option("--batch", default=100, help="Deliveries claimed at a time.")
+def notify_sweep(budget: float, batch: int) -> None:
+    """Send the deliveries that are due (what the worker does each minute); prints one JSON line."""
+    import json
+
+    from models.db import get_session
+    from services import notify
+
+    result = notify.sweep(get_session(), budget_seconds=budget, batch=batch)
+    click.echo(json.dumps({k: v for k, v in vars(result).items() if k != "errors"}))
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups."""
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(notify_cli)
+    from blueprints.privacy.cli import audit_cli  # flask audit verify
+
+    app.cli.add_command(audit_cli)

@@ -60,6 +60,37 @@ MEETING_RULES = (
 )
 
 
+# Branch rating (党建质量评定, issue 13): indicator weights (meetings held, attendance, study completion,
+# service hours), the split between the indicators and the members' evaluation, the grades' lower bounds,
+# the service hours a member is expected to give a year, and the answers needed before the evaluation counts.
+RATING_WEIGHTS = {"meetings": 30, "attendance": 25, "study": 25, "service": 20}
+RATING_SPLIT = {"indicators": 60, "evaluation": 40}
+RATING_GRADES = ((90, "good"), (80, "fairly_good"), (60, "average"), (0, "poor"))  # 好 / 较好 / 一般 / 差
+RATING_SERVICE_HOURS = 12
+RATING_MIN_ANSWERS = 5
+# Privacy (issue 14): how long things are kept, in one place; the privacy page shows these figures.
+# Each can be set from the environment as RETENTION_<NAME> (e.g. RETENTION_CHECKIN_GEOFENCE_DAYS=30).
+RETENTION = {
+    "checkin_geofence_days": 30,  # inside/outside, distance and accuracy of a check-in; the hours stay
+    "push_unused_days": 90,  # a push device no message has reached for this long
+    "signin_attempts_days": 30,  # records of sign-in attempts (when kept)
+    "sessions_expired_days": 7,  # ended or expired sign-ins, after their end
+    "notifications_read_days": 365,  # read messages in the inbox
+    "export_link_hours": 72,  # a download of one's data; the file is deleted when the link expires
+    "deletion_cooling_days": 7,  # between a deletion request and the anonymisation
+}
+
+
+def retention_from_env() -> dict:
+    """The retention periods, each overridable by RETENTION_<NAME> (a whole positive number)."""
+    periods = dict(RETENTION)
+    for name in periods:
+        raw = os.environ.get(f"RETENTION_{name.upper()}")
+        if raw and raw.strip().isdigit() and int(raw) > 0:
+            periods[name] = int(raw)
+    return periods
+
+
 class Config:
     """Production defaults; every value can come from the environment."""
 
@@ -140,6 +171,32 @@ class Config:
         self.SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
         self.COMPRESS_MIN_BYTES = int(os.environ.get("COMPRESS_MIN_BYTES", "500"))
         self.STATIC_COMPRESS_AT_START = _env_bool("STATIC_COMPRESS_AT_START", True)
+        # notifications (issue 12): Web Push (VAPID key from the environment, else generated once into
+        # instance/), the worker's claims and retries, text messages (off unless SMS_PROVIDER is set)
+        self.VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
+        self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@servicecircle.invalid")
+        self.PUSH_EXTRA_HOSTS = os.environ.get("PUSH_EXTRA_HOSTS", "")  # push services on plain http (tests)
+        self.PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
+        self.NOTIFY_CLAIM_STALE_SECONDS = int(os.environ.get("NOTIFY_CLAIM_STALE_SECONDS", "300"))
+        self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+        self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
+        self.SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID", "")
+        self.SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
+        self.SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+        self.SMS_TEMPLATES = os.environ.get("SMS_TEMPLATES", "")
+        self.SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "")
+        self.SMS_DAILY_LIMIT = int(os.environ.get("SMS_DAILY_LIMIT", "10"))
+        # workspace (issue 13): the branch rating's weights, split, grades and thresholds (see RATING_* above)
+        self.RATING_WEIGHTS = dict(RATING_WEIGHTS)
+        self.RATING_SPLIT = dict(RATING_SPLIT)
+        self.RATING_GRADES = RATING_GRADES
+        self.RATING_SERVICE_HOURS = float(os.environ.get("RATING_SERVICE_HOURS", str(RATING_SERVICE_HOURS)))
+        self.RATING_MIN_ANSWERS = int(os.environ.get("RATING_MIN_ANSWERS", str(RATING_MIN_ANSWERS)))
+        # privacy (issue 14): retention periods (RETENTION above); exports up to this many rows are built
+        # in the request, larger ones by the worker; where the ZIPs wait for their download
+        self.RETENTION = retention_from_env()
+        self.PRIVACY_EXPORT_INLINE_ROWS = int(os.environ.get("PRIVACY_EXPORT_INLINE_ROWS", "5000"))
+        self.PRIVACY_EXPORT_DIR = os.environ.get("PRIVACY_EXPORT_DIR") or str(INSTANCE_DIR / "exports")
 
 
 class TestConfig(Config):

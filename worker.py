@@ -45,3 +45,62 @@ def close_forgotten_checkouts() -> int:
             closed = close_stale(session)
     log.info("closed %s forgotten check-outs", closed)
     return closed
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_due_notifications() -> int:
+    """Each minute: claim the deliveries that are due (push, SMS) and send them (services/notify/sweeper.py)."""
+    from models.db import get_session
+    from services import notify
+
+    with app.app_context():
+        result = notify.sweep(get_session(), budget_seconds=50)
+    log.info("notifications: %s sent, %s retried, %s failed", result.sent, result.retried, result.failed,
+             extra={"fields": {"event": "notify_sweep", "sent": result.sent, "retried": result.retried,
+                               "failed": result.failed, "skipped": result.skipped, "released": result.released}})
+    return result.sent
+
+
+@huey.periodic_task(crontab(minute="0", hour="1"))  # 09:00 in Shanghai (huey's crontab runs in UTC)
+def branch_reminders() -> dict:
+    """The branch's own reminders: committee terms ending (6 and 1 months before), political birthdays."""
+    from models.db import get_session
+    from services.workspace import send_due
+
+    with app.app_context():
+        told = send_due(get_session())
+    log.info("branch reminders: %s", told)
+    return told
+
+
+# -- privacy (issue 14): downloads waiting to be built, accounts due for anonymisation, retention ---------------
+
+@huey.periodic_task(crontab(minute="*"))
+def build_data_exports() -> int:
+    """Each minute: build the members' downloads that wait (services/privacy/exports.py) and tell them."""
+    from models.db import get_session, unscoped
+    from services import privacy
+
+    with app.test_request_context():  # the inbox message is written in the catalogue's language
+        session = get_session()
+        with unscoped(session):
+            built = privacy.build_pending(session)
+    if built:
+        log.info("built %s data exports", built, extra={"fields": {"event": "exports_built", "count": built}})
+    return built
+
+
+@huey.periodic_task(crontab(minute="23"))
+def privacy_hourly() -> dict:
+    """Each hour: anonymise the accounts whose 7 days are over, then purge what is past its retention period."""
+    from models.db import get_session, unscoped
+    from services import privacy
+
+    with app.test_request_context():
+        session = get_session()
+        with unscoped(session):
+            anonymised = privacy.run_due(session)
+            purged = privacy.purge(session)
+    log.info("privacy: %s accounts anonymised", anonymised,
+             extra={"fields": {"event": "privacy_hourly", "anonymised": anonymised}})
+    return {"anonymised": anonymised, **purged}

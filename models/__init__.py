@@ -18,4 +18,7 @@ from models.meeting import (  # noqa: F401
     MeetingFile, MeetingInvite, MeetingKind, MeetingMinutes, MeetingSettings, PlaceKind, Rsvp,
 )
 from models.ops import TableVersion  # noqa: F401
+from models.workspace import BranchTerm, EvaluationAnswer, EvaluationBallot  # noqa: F401
+from models.audit import AuditEntry, AuditHead  # noqa: F401
+from models.privacy import DataExport, DataRequest, DeletionRequest  # noqa: F401
 from models.signin import LoginAttempt  # noqa: F401

@@ -54,6 +54,7 @@ class Delivery(SQLModel, table=True):
         Index("ix_delivery_ready", "status", "next_attempt_at"),
         Index("ix_delivery_member", "member_id", "channel", "status"),
         Index("ix_delivery_claim", "claim_token"),
+        Index("ix_delivery_claimed", "status", "claimed_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -89,6 +90,8 @@ class PushSubscription(SQLModel, table=True):
     device: str = Field(default="", max_length=60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_sent_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    key_id: str = Field(default="", max_length=16)  # which VAPID key the browser subscribed with
+    last_error: str = Field(default="", max_length=60)
 
 
 class NotifyPreference(SQLModel, table=True):

@@ -33,6 +33,11 @@ SHOTS = [
     ("branch", "13800000001", "/branch/", None),
     ("branch-unit", "13800000001", "/branch/units/{branch}", None),
     ("study-matrix", "13800000001", "/study/manage/units/{branch}/matrix", None),
+    ("meetings", "13800000002", "/meetings/", None),
+    ("meeting", "13800000002", "{meeting}", None),
+    ("meetings-manage", "13800000001", "/meetings/units/{branch}", None),
+    ("meetings-compliance", "13800000001", "/meetings/units/{branch}/compliance", None),
+    ("inbox", "13800000002", "/inbox/", None),
 ]
 
 
@@ -70,6 +75,13 @@ def _demo_branch_id(page, base) -> int:
     return ids[0] if ids else 1
 
 
+def _first_meeting(page, base) -> str:
+    """The first meeting the member's meetings list links to."""
+    page.goto(base + "/meetings/")
+    hrefs = page.eval_on_selector_all("a", "els => els.map(a => a.getAttribute('href'))")
+    return next((h for h in hrefs if h and re.fullmatch(r"/meetings/\d+", h)), "/meetings/")
+
+
 def main() -> None:
     """Sign in as each demo account and photograph its screens."""
     base, stop = (sys.argv[1], lambda: None) if len(sys.argv) > 1 else _serve_demo()
@@ -95,6 +107,8 @@ def main() -> None:
             page = signed_in[account]
             if "{branch}" in path:
                 path = path.format(branch=_demo_branch_id(page, base))
+            if path == "{meeting}":
+                path = _first_meeting(page, base)
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
             if action:

@@ -15,8 +15,8 @@ bp = Blueprint("branch", __name__, url_prefix="/branch")
 @bp.get("/")
 @leader_required
 def index():
-    """The units this person leads."""
-    return render("branch/index.html", led=orgs.led_summaries(db(), current_user))
+    """The old address of the workspace: it moved to /workspace/."""
+    return redirect(url_for("workspace.index"))
 
 
 def _unit_page(unit_id: int, form: MemberForm | None = None, errors=None, status: int = 200):
@@ -103,7 +103,7 @@ def transfer(member_id: int):
         flash(str(e.message), "error")
         return redirect(url_for("branch.member", member_id=member_id))
     flash(_("The member was transferred."), "success")
-    return redirect(url_for("branch.index"))
+    return redirect(url_for("workspace.index"))
 
 
 @bp.get("/units/<int:unit_id>/roster.csv")

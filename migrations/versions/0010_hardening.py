@@ -1,7 +1,7 @@
 """hardening: failed sign-ins counted in the database (shared by every worker and host)
 
 Revision ID: 0010_hardening
-Revises: 0009_ops
+Revises: 0013_privacy
 Create Date: 2026-12-03 07:20:00
 """
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_hardening"
-down_revision: Union[str, None] = "0009_ops"
+down_revision: Union[str, None] = "0013_privacy"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

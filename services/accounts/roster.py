@@ -110,5 +110,9 @@ def import_roster(session: Session, principal: Principal, *, unit_id: int, data:
         session.flush()
         session.add(Membership(member_id=member.id, org_unit_id=unit.id, note="imported"))
         created.append((member, initial))
+    from services import audit  # audit reads the org tree from this package
+
+    audit.record(session, actor=principal, action="roster.import", unit=unit.id, target=f"org_unit:{unit.id}",
+                 after={"rows": len(created), "member_ids": [m.id for m, _ in created]})
     session.commit()
     return created

@@ -1,5 +1,4 @@
-"""Fixtures for the demo tests: the notifications API the meetings seed calls, recorded (a stand-in until it is
-on main)."""
+"""Fixtures for the demo tests: every call the meetings seed makes to the notifications API, recorded."""
 import pytest
 
 from tests.services.meetings.notify_shim import install

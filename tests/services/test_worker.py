@@ -17,6 +17,9 @@ def test_worker_closes_forgotten_checkouts(tmp_path, monkeypatch):
 
     upgrade_database(worker.app)
     assert worker.close_forgotten_checkouts.call_local() == 0
+    assert worker.send_due_notifications.call_local() == 0  # nothing due: the sweep runs and sends nothing
+    periodic = {t.__name__ for t in worker.huey._registry._periodic_tasks}
+    assert {"send_due_notifications", "close_forgotten_checkouts"} <= periodic
     assert type(worker.huey).__name__ == "SqliteHuey"
     sys.modules.pop("worker", None)
     monkeypatch.undo()

@@ -24,7 +24,7 @@ def test_secretary_gets_404_for_every_id_of_another_branch(client, auth, two_bra
     b, mb = two_branches["b"].id, two_branches["member_b"].id
     for path in [f"/branch/units/{b}", f"/branch/members/{mb}"]:
         assert client.get(path).status_code == 404
-    token = auth.csrf("/branch/")
+    token = auth.csrf("/workspace/")
     for path in [f"/branch/members/{mb}/reset-password", f"/branch/members/{mb}/transfer",
                  f"/branch/units/{b}/members"]:
         assert client.post(path, data={"csrf_token": token, "to_branch_id": two_branches["a"].id,
@@ -67,7 +67,10 @@ def test_member_search_fragment(client, auth, two_branches):
 def test_secretary_home_and_workspace_list_their_branch(client, auth, two_branches):
     """Do the secretary's home page and workspace both list the branch they lead, with its head count?"""
     auth.login(two_branches["sec_a"].phone)
-    for path in ("/", "/branch/"):
-        page = client.get(path).get_data(as_text=True)
-        assert "甲支部" in page and "乙支部" not in page
-        assert f'/branch/units/{two_branches["a"].id}' in page and "2 名党员" in page
+    page = client.get("/").get_data(as_text=True)
+    assert "甲支部" in page and "乙支部" not in page
+    assert f'/branch/units/{two_branches["a"].id}' in page and "2 名党员" in page
+    assert client.get("/branch/").headers["Location"].endswith("/workspace/")  # the old address moved
+    page = client.get("/workspace/").get_data(as_text=True)
+    assert "甲支部" in page and "乙支部" not in page
+    assert f'/workspace/units/{two_branches["a"].id}/members' in page

@@ -186,11 +186,11 @@ def test_secretary_screens_render(app, client, auth, world, factory):
     auth.login(world["sec"].phone)
     for path in (f"/meetings/units/{world['unit'].id}", f"/meetings/{m.id}/board", f"/meetings/{m.id}/edit",
                  f"/meetings/units/{world['unit'].id}/settings", f"/meetings/units/{world['unit'].id}/compliance",
-                 "/branch/", f"/branch/units/{world['unit'].id}",
+                 "/workspace/", f"/branch/units/{world['unit'].id}",
                  "/meetings/"):
         r = client.get(path)
         assert r.status_code == 200, path
-    for start in ("/branch/", "/meetings/"):  # the board and the code: two taps from the workspace or the tab
+    for start in ("/workspace/", "/meetings/"):  # the board and the code: two taps from the workspace or the tab
         html = client.get(start).get_data(as_text=True)
         assert f"/meetings/{m.id}/board" in html and f"/meetings/{m.id}/attendance" in html, start
     screen = client.get(f"/meetings/{m.id}/attendance").get_data(as_text=True)
@@ -207,7 +207,7 @@ def test_secretary_screens_render(app, client, auth, world, factory):
     auth.login(boss.phone)
     page = client.get(f"/meetings/units/{top.id}/compliance")
     assert page.status_code == 200 and world["unit"].name in page.get_data(as_text=True)
-    assert f"/meetings/units/{top.id}/compliance" in client.get("/branch/").get_data(as_text=True)
+    assert f"/meetings/units/{top.id}/compliance" in client.get("/workspace/").get_data(as_text=True)
 
 
 def test_leave_decision_and_marks(app, client, auth, world):

@@ -1,4 +1,4 @@
-"""Fixtures for the meetings tests: the notifications API recorded (a stand-in until it is on main)."""
+"""Fixtures for the meetings tests: every call to the notifications API recorded."""
 import pytest
 
 from tests.services.meetings.notify_shim import install

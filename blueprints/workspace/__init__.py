@@ -1,0 +1,1 @@
+"""The workspace blueprint (支部工作台)."""
