@@ -1,6 +1,7 @@
 """Configuration read from the environment, with secrets generated once into instance/."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -114,6 +115,8 @@ class Config:
         self.REMEMBER_COOKIE_NAME = "sc_remember"
         self.SESSION_IDLE_HOURS = int(os.environ.get("SESSION_IDLE_HOURS", "12"))
         self.REMEMBER_DAYS = int(os.environ.get("REMEMBER_DAYS", "30"))
+        # the remember-me cookie lives as long as the server session it names (Flask-Login's default is a year)
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.REMEMBER_DAYS)
         self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead; a stale token fails with the session
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # Redis down: limits are counted in memory (per process) until it answers again, with a
@@ -126,6 +129,8 @@ class Config:
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")  # apps sharing one Redis
         self.LOGIN_LIMIT_ACCOUNT = os.environ.get("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes")
         self.LOGIN_LIMIT_ADDRESS = os.environ.get("LOGIN_LIMIT_ADDRESS", "20 per 15 minutes")
+        # one account from addresses without its device cookie (services/accounts/throttle.py)
+        self.LOGIN_LIMIT_ACCOUNT_ANY = os.environ.get("LOGIN_LIMIT_ACCOUNT_ANY", "30 per 1 hour")
         # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
         self.ARGON2_TIME_COST = 2
         self.ARGON2_MEMORY_KIB = 19456

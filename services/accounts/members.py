@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from models import Member, Membership, MemberStatus, OrgKind, OrgUnit, Role, RoleName, utcnow
 from models.db import begin_write, unscoped
+from services import bounds
 from services.accounts import passwords
 from services.accounts.orgs import get_member_led, get_unit_led, require_leader
 from services.accounts.principal import Principal
@@ -46,6 +47,7 @@ def create_member(session: Session, principal: Principal, *, name: str, phone: s
     name = (name or "").strip()
     if not name or len(name) > 40:
         raise DomainError("bad_name", _l("Enter a name of 1 to 40 characters."))
+    bounds.check_text(name, code="bad_name", field=_l("Name"))
     number = normalize_phone(phone)
     begin_write(session)
     branch = get_unit_led(session, principal, branch_id)
