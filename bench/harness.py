@@ -197,7 +197,7 @@ class Gunicorn:
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *self.args,
                                       "app:create_app()"],
                                      cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
+        deadline = time.time() + 180  # a busy shared machine can take a minute to boot the workers
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log.name}")
