@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "blueprints.stations",
     "blueprints.meetings",
     "blueprints.workspace",
+    "blueprints.privacy",
 )
 
 # Endpoints a member who must set a new password may still reach.
@@ -112,7 +113,7 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        from blueprints.auth.routes import safe_next
+        from blueprints.bounds import safe_next
 
         if request.headers.get("HX-Request") == "true":
             response = app.response_class(status=401)

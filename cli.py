@@ -85,3 +85,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(notify_cli)
+    from blueprints.privacy.cli import audit_cli  # flask audit verify
+
+    app.cli.add_command(audit_cli)

@@ -1,6 +1,7 @@
 """Configuration read from the environment, with secrets generated once into instance/."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -67,6 +68,28 @@ RATING_SPLIT = {"indicators": 60, "evaluation": 40}
 RATING_GRADES = ((90, "good"), (80, "fairly_good"), (60, "average"), (0, "poor"))  # 好 / 较好 / 一般 / 差
 RATING_SERVICE_HOURS = 12
 RATING_MIN_ANSWERS = 5
+# Privacy (issue 14): how long things are kept, in one place; the privacy page shows these figures.
+# Each can be set from the environment as RETENTION_<NAME> (e.g. RETENTION_CHECKIN_GEOFENCE_DAYS=30).
+RETENTION = {
+    "checkin_geofence_days": 30,  # inside/outside, distance and accuracy of a check-in; the hours stay
+    "push_unused_days": 90,  # a push device no message has reached for this long
+    "signin_attempts_days": 30,  # records of sign-in attempts (when kept)
+    "sessions_expired_days": 7,  # ended or expired sign-ins, after their end
+    "notifications_read_days": 365,  # read messages in the inbox
+    "export_link_hours": 72,  # a download of one's data; the file is deleted when the link expires
+    "deletion_cooling_days": 7,  # between a deletion request and the anonymisation
+}
+
+
+def retention_from_env() -> dict:
+    """The retention periods, each overridable by RETENTION_<NAME> (a whole positive number)."""
+    periods = dict(RETENTION)
+    for name in periods:
+        raw = os.environ.get(f"RETENTION_{name.upper()}")
+        if raw and raw.strip().isdigit() and int(raw) > 0:
+            periods[name] = int(raw)
+    return periods
+
 
 class Config:
     """Production defaults; every value can come from the environment."""
@@ -92,6 +115,8 @@ class Config:
         self.REMEMBER_COOKIE_NAME = "sc_remember"
         self.SESSION_IDLE_HOURS = int(os.environ.get("SESSION_IDLE_HOURS", "12"))
         self.REMEMBER_DAYS = int(os.environ.get("REMEMBER_DAYS", "30"))
+        # the remember-me cookie lives as long as the server session it names (Flask-Login's default is a year)
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.REMEMBER_DAYS)
         self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead; a stale token fails with the session
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # Redis down: limits are counted in memory (per process) until it answers again, with a
@@ -104,6 +129,8 @@ class Config:
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")  # apps sharing one Redis
         self.LOGIN_LIMIT_ACCOUNT = os.environ.get("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes")
         self.LOGIN_LIMIT_ADDRESS = os.environ.get("LOGIN_LIMIT_ADDRESS", "20 per 15 minutes")
+        # one account from addresses without its device cookie (services/accounts/throttle.py)
+        self.LOGIN_LIMIT_ACCOUNT_ANY = os.environ.get("LOGIN_LIMIT_ACCOUNT_ANY", "30 per 1 hour")
         # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
         self.ARGON2_TIME_COST = 2
         self.ARGON2_MEMORY_KIB = 19456
@@ -150,6 +177,7 @@ class Config:
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@servicecircle.invalid")
         self.PUSH_EXTRA_HOSTS = os.environ.get("PUSH_EXTRA_HOSTS", "")  # push services on plain http (tests)
         self.PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
+        self.PUSH_CONCURRENCY = int(os.environ.get("PUSH_CONCURRENCY", "8"))  # messages in flight per worker
         self.NOTIFY_CLAIM_STALE_SECONDS = int(os.environ.get("NOTIFY_CLAIM_STALE_SECONDS", "300"))
         self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
         self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
@@ -165,6 +193,11 @@ class Config:
         self.RATING_GRADES = RATING_GRADES
         self.RATING_SERVICE_HOURS = float(os.environ.get("RATING_SERVICE_HOURS", str(RATING_SERVICE_HOURS)))
         self.RATING_MIN_ANSWERS = int(os.environ.get("RATING_MIN_ANSWERS", str(RATING_MIN_ANSWERS)))
+        # privacy (issue 14): retention periods (RETENTION above); exports up to this many rows are built
+        # in the request, larger ones by the worker; where the ZIPs wait for their download
+        self.RETENTION = retention_from_env()
+        self.PRIVACY_EXPORT_INLINE_ROWS = int(os.environ.get("PRIVACY_EXPORT_INLINE_ROWS", "5000"))
+        self.PRIVACY_EXPORT_DIR = os.environ.get("PRIVACY_EXPORT_DIR") or str(INSTANCE_DIR / "exports")
 
 
 class TestConfig(Config):

@@ -71,3 +71,36 @@ def branch_reminders() -> dict:
         told = send_due(get_session())
     log.info("branch reminders: %s", told)
     return told
+
+
+# -- privacy (issue 14): downloads waiting to be built, accounts due for anonymisation, retention ---------------
+
+@huey.periodic_task(crontab(minute="*"))
+def build_data_exports() -> int:
+    """Each minute: build the members' downloads that wait (services/privacy/exports.py) and tell them."""
+    from models.db import get_session, unscoped
+    from services import privacy
+
+    with app.test_request_context():  # the inbox message is written in the catalogue's language
+        session = get_session()
+        with unscoped(session):
+            built = privacy.build_pending(session)
+    if built:
+        log.info("built %s data exports", built, extra={"fields": {"event": "exports_built", "count": built}})
+    return built
+
+
+@huey.periodic_task(crontab(minute="23"))
+def privacy_hourly() -> dict:
+    """Each hour: anonymise the accounts whose 7 days are over, then purge what is past its retention period."""
+    from models.db import get_session, unscoped
+    from services import privacy
+
+    with app.test_request_context():
+        session = get_session()
+        with unscoped(session):
+            anonymised = privacy.run_due(session)
+            purged = privacy.purge(session)
+    log.info("privacy: %s accounts anonymised", anonymised,
+             extra={"fields": {"event": "privacy_hourly", "anonymised": anonymised}})
+    return {"anonymised": anonymised, **purged}

@@ -5,8 +5,9 @@ with non-finite numbers, giant integers or nesting deeper than Python can parse 
 (get_json(silent=True) gives None, so the view answers 400). Form fields use the WTForms
 validators below; the rules themselves are services.bounds.
 """
-import json
 import math
+import re
+from urllib.parse import urlsplit
 
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
@@ -14,8 +15,32 @@ from wtforms.validators import ValidationError
 
 from services import bounds
 
-JSON_MAX_DEPTH = 32
-JSON_MAX_INT = 2 ** 53  # what a phone's JavaScript can hold exactly
+
+
+_URL_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\\\u2028\u2029\ufeff]")
+NEXT_MAX_LENGTH = 2000
+
+
+def safe_next(target, *, prefix: str = "/") -> str | None:
+    """A path on this site to return to, or None (never another host, never a header-breaking value).
+
+    Browsers drop tabs and line breaks from a URL (and treat `\\` as `/`), so `/\t/evil.example`
+    would become `//evil.example`, another host; a line break in a Location header is a 500. Any
+    control character, space, backslash or format character is refused before anything else
+    (WHATWG URL: C0 controls and space are stripped or rejected), then the target must be a bare
+    path: no scheme, no host, not `//`, starting with `prefix`.
+    """
+    if not isinstance(target, str) or not target or len(target) > NEXT_MAX_LENGTH:
+        return None
+    if _URL_CONTROL.search(target) or not target.startswith(prefix) or target.startswith("//"):
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target.rstrip("?") or None
 
 
 class BoundedIntegerConverter(IntegerConverter):
@@ -30,56 +55,11 @@ class BoundedIntegerConverter(IntegerConverter):
             self.regex = r"-?[0-9]{1,10}"
 
 
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > 16:
-        raise ValueError("number too long")
-    number = int(text)
-    if abs(number) > JSON_MAX_INT:
-        raise ValueError("number too large")
-    return number
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError("number too large")
-    return number
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _depth_ok(text: str | bytes, limit: int) -> bool:
-    """Whether brackets nest at most `limit` deep (strings' brackets counted too: a safe overestimate)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    if text.count("[") + text.count("{") <= limit:
-        return True
-    depth = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif char in "]}":
-            depth -= 1
-    return True
-
-
 class BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, reading only finite numbers of sane size and nesting of at most JSON_MAX_DEPTH."""
+    """Flask's JSON, reading only finite numbers of sane size and nesting of at most 32 (services.bounds)."""
 
     def loads(self, s, **kwargs):
-        if not _depth_ok(s, JSON_MAX_DEPTH):
-            raise ValueError("JSON nested too deeply")
-        kwargs.setdefault("parse_int", _bounded_int)
-        kwargs.setdefault("parse_float", _finite_float)
-        kwargs.setdefault("parse_constant", _no_constant)
-        try:
-            return json.loads(s, **kwargs)
-        except RecursionError as e:  # pragma: no cover (the depth check comes first)
-            raise ValueError("JSON nested too deeply") from e
+        return bounds.loads_json(s, **kwargs)
 
 
 def init_app(app) -> None:
@@ -112,3 +92,44 @@ def _year_message() -> str:
     from flask_babel import gettext as _
 
     return _("Enter a date between %(low)s and %(high)s.", low=bounds.MIN_YEAR, high=bounds.MAX_YEAR)
+
+
+def field_problem(field) -> str | None:
+    """What is out of bounds in a validated WTForms field, as a message for people, or None."""
+    from datetime import date
+    from decimal import Decimal
+
+    from flask_babel import gettext as _
+    from wtforms import PasswordField, StringField, TextAreaField
+
+    data = field.data
+    label = field.label.text if field.label else ""
+    if isinstance(field, StringField) and not isinstance(field, PasswordField) and isinstance(data, str):
+        multiline = isinstance(field, TextAreaField)
+        if bounds.has_control(data, multiline=multiline):
+            return str(bounds.control_message(multiline=multiline, field=label))
+    if isinstance(data, date) and not bounds.MIN_YEAR <= data.year <= bounds.MAX_YEAR:
+        return _year_message()
+    numbers = data if isinstance(data, (list, tuple)) else [data]
+    for number in numbers:
+        if isinstance(number, bool):
+            continue
+        if isinstance(number, int) and not bounds.INT4_MIN <= number <= bounds.INT4_MAX:
+            return _("%(field)s: the number is too large.", field=label)
+        if isinstance(number, (float, Decimal)) and (not math.isfinite(number) or abs(number) > 1e9):
+            return _("%(field)s: enter an ordinary number.", field=label)
+    return None
+
+
+def arg_int(source, name: str, *, low: int = 0, high: int = bounds.INT4_MAX) -> int | None:
+    """An integer query or form parameter within [low, high] in ASCII digits, or None."""
+    return bounds.int_or_none(source.get(name), low=low, high=high)
+
+
+def arg_ints(source, name: str, *, limit: int = 1000) -> list[int] | None:
+    """Every value of a repeated id parameter, or None when one of them is not an id (or too many)."""
+    raw = source.getlist(name)
+    if len(raw) > limit:
+        return None
+    ids = [bounds.int_or_none(v, low=1) for v in raw]
+    return None if None in ids else ids

@@ -14,7 +14,29 @@ def _wtforms_translations(locale: str) -> support.Translations:
 
 
 class AppForm(FlaskForm):
-    """A form with CSRF and WTForms' built-in messages in the member's language."""
+    """A form with CSRF and WTForms' built-in messages in the member's language.
+
+    Every form also refuses, whatever its own validators say (blueprints.bounds.field_problem):
+    control characters (line breaks too in one-line fields), dates outside services.bounds' years,
+    integers beyond PostgreSQL's int4 and numbers that are not finite.
+    """
+
+    def validate(self, extra_validators=None) -> bool:
+        from blueprints.bounds import field_problem
+
+        early = {}
+        for field in self:  # numbers too large for WTForms' own validators (math.isnan of a 400-digit int)
+            problem = field_problem(field)
+            if problem and isinstance(field.data, int):
+                early[field.name] = problem
+                field.data = None
+        ok = super().validate(extra_validators)
+        for field in self:
+            problem = early.get(field.name) or field_problem(field)
+            if problem:
+                field.errors = [*field.errors, problem]
+                ok = False
+        return ok
 
     class Meta:
         def get_translations(self, form):

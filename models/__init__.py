@@ -19,3 +19,6 @@ from models.meeting import (  # noqa: F401
 )
 from models.ops import TableVersion  # noqa: F401
 from models.workspace import BranchTerm, EvaluationAnswer, EvaluationBallot  # noqa: F401
+from models.audit import AuditEntry, AuditHead  # noqa: F401
+from models.privacy import DataExport, DataRequest, DeletionRequest  # noqa: F401
+from models.signin import LoginAttempt  # noqa: F401

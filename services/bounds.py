@@ -4,6 +4,7 @@ digits only, dates the UTC conversion can hold, and text without control charact
 One small place, used by the views' parsers and by the services; each function returns the
 clean value or raises DomainError with a message for people.
 """
+import json
 import math
 import re
 from datetime import date, datetime
@@ -102,3 +103,55 @@ def control_message(*, multiline: bool = False, field=None):
         return _l("%(field)s contains invisible control characters; remove them and try again.",
                   field=field or _l("The text"))
     return _l("%(field)s must be one line without invisible control characters.", field=field or _l("The text"))
+
+
+JSON_MAX_DEPTH = 32
+JSON_MAX_INT = 2 ** 53  # what a phone's JavaScript holds exactly
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > 16 or abs(int(text)) > JSON_MAX_INT:
+        raise ValueError("number too large")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("number too large")
+    return number
+
+
+def _json_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_depth_ok(text, limit: int = JSON_MAX_DEPTH) -> bool:
+    """Whether brackets nest at most `limit` deep (brackets inside strings count too: a safe overestimate)."""
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", "replace")
+    if text.count("[") + text.count("{") <= limit:
+        return True
+    depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif char in "]}":
+            depth -= 1
+    return True
+
+
+def loads_json(text, *, max_depth: int = JSON_MAX_DEPTH, **kwargs):
+    """json.loads that raises ValueError (never RecursionError or OverflowError) for nesting deeper than
+    `max_depth`, NaN/Infinity, numbers that overflow a float and integers beyond 2^53."""
+    if not json_depth_ok(text, max_depth):
+        raise ValueError("JSON nested too deeply")
+    kwargs.setdefault("parse_int", _json_int)
+    kwargs.setdefault("parse_float", _json_float)
+    kwargs.setdefault("parse_constant", _json_constant)
+    try:
+        return json.loads(text, **kwargs)
+    except RecursionError as e:  # pragma: no cover (the depth check comes first)
+        raise ValueError("JSON nested too deeply") from e

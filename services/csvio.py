@@ -28,9 +28,13 @@ def decode_upload(data: bytes, *, max_mb: int = 2) -> str:
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict]]]:
     """The header and (line number, row) pairs of a CSV text."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    rows = [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        rows = [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    except csv.Error as e:  # a field longer than the csv module's limit (128 KB), a stray quote, ...
+        raise DomainError("bad_csv", _l("The CSV file could not be read (line %(n)s): %(err)s",
+                                        n=reader.line_num, err=str(e)[:100])) from None
     return header, rows
 
 

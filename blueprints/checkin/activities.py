@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.bounds import arg_int
 from blueprints.checkin.forms import ActivityForm, NonceForm
 from blueprints.checkin.routes import bp, local_tz, this_year
 from blueprints.web import db, form_errors, render
@@ -119,7 +120,7 @@ def community():
 def register_community():
     """Register with (or change) the home community."""
     if NonceForm().validate_on_submit():
-        station_id = request.form.get("station_id", type=int) or 0
+        station_id = arg_int(request.form, "station_id") or 0
         svc.register_community(db(), member_id=current_user.id, station_id=station_id)
         flash(_("You are registered with this community."), "success")
     return redirect(url_for("checkin.community"), 303)

@@ -4,6 +4,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.bounds import arg_ints
 from blueprints.checkin.forms import DecideForm
 from blueprints.checkin.routes import bp, year_arg
 from blueprints.web import attachment, db, leader_required, render
@@ -31,7 +32,7 @@ def decide(unit_id: int):
     form = DecideForm()
     if not form.validate_on_submit():
         return redirect(url_for("checkin.branch_records", unit_id=unit_id), 303)
-    ids = request.form.getlist("ids", type=int)
+    ids = arg_ints(request.form, "ids")
     decision = request.form.get("decision")
     if decision not in ("approve", "decline") or not ids:
         flash(_("Tick at least one record, then approve or decline."), "error")

@@ -8,11 +8,14 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, request, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.bounds import arg_int
 from blueprints.checkin.forms import NonceForm, ScanPost
 from blueprints.web import db, render
+from services import bounds
 from services import checkin as svc
 from services.checkin import CheckInError, GeoResult
 from services.checkin import codes as qr
+from services.errors import DomainError
 
 bp = Blueprint("checkin", __name__, cli_group="checkin")
 
@@ -30,7 +33,7 @@ def this_year() -> int:
 
 
 def year_arg() -> int:
-    year = request.args.get("year", type=int) or this_year()
+    year = arg_int(request.args, "year") or this_year()
     return min(max(year, 2000), this_year() + 1)
 
 
@@ -104,8 +107,6 @@ def confirm():
 def record(checkin_id: int):
     """One visit: a running timer and the check-out button while open, the hours once closed."""
     record_, station = svc.get_own_record(db(), member_id=current_user.id, checkin_id=checkin_id)
-    if record_.open_member_id is not None:
-        svc.open_checkin(db(), member_id=current_user.id)  # closes it lazily when overdue
     return render("checkin/record.html", record=record_, station=station, button=NonceForm(nonce=new_nonce()),
                   status_label=svc.status_label)
 
@@ -130,11 +131,13 @@ def checkout(checkin_id: int):
 def _parse_time(value) -> datetime | None:
     """An ISO time or milliseconds since the epoch, as aware UTC."""
     try:
-        if isinstance(value, (int, float)):
-            return datetime.fromtimestamp(float(value) / 1000.0, tz=timezone.utc)
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError, OSError):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            parsed = datetime.fromtimestamp(float(value) / 1000.0, tz=timezone.utc)
+        else:
+            parsed = datetime.fromisoformat(str(value)[:40].replace("Z", "+00:00"))
+            parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return bounds.check_date(parsed.astimezone(timezone.utc))
+    except (ValueError, OverflowError, OSError, DomainError):
         return None
 
 
@@ -150,9 +153,11 @@ def sync():
     claim = None
     if geo is not None:
         try:
-            claim = GeoResult(inside=bool(geo.get("inside")), distance_m=int(round(float(geo["distance_m"]) / 10)) * 10,
-                              accuracy_m=int(round(float(geo["accuracy_m"]))))
-        except (KeyError, TypeError, ValueError):
+            distance = bounds.parse_float(geo.get("distance_m"), low=0, high=1e7)
+            accuracy = bounds.parse_float(geo.get("accuracy_m"), low=0, high=1e7)
+            claim = GeoResult(inside=geo.get("inside") is True, distance_m=int(round(distance / 10)) * 10,
+                              accuracy_m=int(round(accuracy)))
+        except DomainError:
             claim = None
     try:
         if scanned_at is None:

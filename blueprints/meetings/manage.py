@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlmodel import select
 
+from blueprints.bounds import arg_int
 from blueprints.meetings.forms import CancelForm, EmptyForm, LeaveDecisionForm, MeetingForm, SettingsForm
 from blueprints.meetings.routes import ID, bp
 from blueprints.web import db, form_errors, leader_required, render
@@ -256,8 +257,8 @@ def settings(unit_id: int):
 
 def _quarter_args() -> tuple[int, int]:
     today = meetings.local(datetime.now(meetings.tz())).date()
-    year = request.args.get("year", type=int) or today.year
-    quarter = request.args.get("quarter", type=int) or (today.month - 1) // 3 + 1
+    year = arg_int(request.args, "year") or today.year
+    quarter = arg_int(request.args, "quarter") or (today.month - 1) // 3 + 1
     if not 2000 <= year <= today.year + 1 or not 1 <= quarter <= 4:
         year, quarter = today.year, (today.month - 1) // 3 + 1
     return year, quarter

@@ -1,10 +1,14 @@
-"""消息: the member's inbox; the old /notices/ addresses lead here."""
-from flask import Blueprint, abort, g, redirect, url_for
+"""消息: the member's inbox, reminder settings and this device's push switch; the old /notices/ addresses lead here."""
+from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.notify.forms import ButtonForm
 from blueprints.web import db, render
 from services import notify
+from services.errors import DomainError
+from services.notify import preferences
+from services.notify.sms import configured as sms_configured
 
 bp = Blueprint("notify", __name__)
 
@@ -27,7 +31,7 @@ def unread_badge() -> int:
 
 @bp.app_context_processor
 def _inbox_globals():
-    return {"inbox_unread": unread_badge}
+    return {"inbox_unread": unread_badge, "push_key": notify.public_key}
 
 
 @bp.get("/inbox/")
@@ -90,3 +94,79 @@ def old_read_all():
     """An old mark-all form keeps working."""
     return redirect(url_for("notify.read_all"), code=308)
 
+
+
+# --- reminder settings: channels per purpose, and this device's Web Push ----------------------
+
+def _grid_rows(grid: dict) -> list:
+    from services.notify.purposes import ALWAYS, CHOOSABLE, PURPOSES, SENDING_CHANNELS
+
+    return [(p, PURPOSES[p], p in ALWAYS, [(c, grid[(p, c)]) for c in SENDING_CHANNELS]) for p in CHOOSABLE]
+
+
+@bp.route("/inbox/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """提醒设置: which purposes come by push and by text message (the inbox always; cancellations always)."""
+    session = db()
+    form = ButtonForm()
+    error, status = None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            preferences.save(session, member_id=current_user.id, enabled=request.form.getlist("choice"))
+            flash(_("Reminder settings saved."), "success")
+            return redirect(url_for("notify.settings"))
+        except DomainError as e:
+            session.rollback()
+            error, status = str(e.message), 400
+    grid = preferences.grid(session, member_id=current_user.id)
+    return _private(render("notify/settings.html", status=status, rows=_grid_rows(grid), form=form, error=error,
+                           sms_on=sms_configured(), devices=notify.device_count(session, member_id=current_user.id),
+                           active_tab="me"))
+
+
+def _json_error(message, status: int = 400, **extra):
+    return _private(make_response(jsonify({"ok": False, "message": str(message), **extra}), status))
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+@bp.post("/push/subscribe")
+@login_required
+def push_subscribe():
+    """Turn push on for this device (the browser's subscription, as JSON; CSRF in X-CSRFToken)."""
+    try:
+        notify.subscribe(db(), member_id=current_user.id, data=_json_body().get("subscription"),
+                         device=request.user_agent.platform or "")
+    except DomainError as e:
+        db().rollback()
+        return _json_error(e.message)
+    return _private(jsonify({"ok": True, "message": _("Push is on for this device.")}))
+
+
+@bp.post("/push/unsubscribe")
+@login_required
+def push_unsubscribe():
+    """Turn push off for this device."""
+    notify.unsubscribe(db(), member_id=current_user.id, endpoint=_json_body().get("endpoint"))
+    return _private(jsonify({"ok": True, "message": _("Push is off for this device.")}))
+
+
+@bp.post("/push/test")
+@login_required
+def push_test():
+    """Send a test notification to this member's devices now, and say how it went."""
+    outcome = notify.send_test(db(), member_id=current_user.id, endpoint=_json_body().get("endpoint"))
+    if outcome == "sent":
+        return _private(jsonify({"ok": True, "message": _("Test notification sent. It should appear in a moment.")}))
+    if outcome == "not_subscribed":
+        return _json_error(_("Push is not on for this device. Turn it on first."))
+    if outcome == "dropped":
+        return _json_error(_("The push service no longer accepts this device's subscription; push is off. "
+                             "Turn it on again to renew it."), 409, dropped=True)
+    return _json_error(_("The push service did not answer. The message is in your inbox; we will try again."), 502)

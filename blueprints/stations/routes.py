@@ -12,12 +12,13 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.bounds import arg_int
 from blueprints.stations.forms import ButtonForm, ConsentForm, FilterForm, ImportForm
 from blueprints.web import attachment, db, form_errors, render, wants_fragment
 from extensions import csrf, limiter
 from models import utcnow
 from models.db import get_session, unscoped
-from services import stations
+from services import bounds, stations
 from services.errors import DomainError
 
 bp = Blueprint("stations", __name__, url_prefix="/stations", cli_group="stations")
@@ -145,12 +146,12 @@ def api_nearest():
     if not isinstance(data, dict):
         data = request.form
     try:
-        limit = int(data.get("limit") or stations.DEFAULT_LIMIT)
+        limit = bounds.parse_int(data.get("limit") or stations.DEFAULT_LIMIT, low=1, high=1000)
         filters = stations.Filters(open_now=bool(data.get("open_now")), all_day=bool(data.get("all_day")),
                                    service=str(data.get("service") or "") or None)
         body = stations.nearest_json_body(db(), lat=data.get("lat"), lon=data.get("lon"), filters=filters,
                                           at=utcnow(), limit=limit, routing=_routing())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return jsonify(error="bad_request", message=_("The request could not be understood.")), 400
     except DomainError as e:
         return jsonify(error=e.code, message=str(e.message)), e.status
@@ -163,7 +164,7 @@ def map_view():
     """The map: all stations as fast canvas markers, the member's position and the 15-minute reach."""
     session = db()
     focus = None
-    station_id = request.args.get("station", type=int)
+    station_id = arg_int(request.args, "station", low=1)
     if station_id:
         station = stations.get_station(session, station_id)
         focus = {"lat": station.lat, "lon": station.lon, "id": station.id}

@@ -9,8 +9,9 @@ from markupsafe import Markup
 
 from blueprints.study.forms import (AttendanceForm, EmptyForm, QuestionForm, ReportForm, ReviewForm, TaskForm,
                                     hour_choices, option_fields, question_options)
+from blueprints.bounds import arg_int, safe_next
 from blueprints.web import attachment, db, form_errors, leader_required, render
-from services import study
+from services import bounds, study
 from services.errors import DomainError
 
 bp = Blueprint("study", __name__, url_prefix="/study")
@@ -41,7 +42,7 @@ def matrix_cells(cells) -> Markup:
 
 def _year_arg() -> int | None:
     """?year=2025, within sensible bounds (else this year)."""
-    year = request.args.get("year", type=int)
+    year = arg_int(request.args, "year")
     return year if year and 2000 <= year <= 2100 else None
 
 
@@ -105,12 +106,11 @@ def _parse_answers() -> dict[int, list[int]]:
     for key in request.form:
         if key == "csrf_token":
             continue
-        if not key.startswith("q") or not key[1:].isdigit():
+        question_id = bounds.int_or_none(key[1:], low=1) if key.startswith("q") else None
+        values = [bounds.int_or_none(v, high=99) for v in request.form.getlist(key)]
+        if question_id is None or None in values or len(values) > 20 or len(answers) >= 200:
             raise DomainError("bad_answer", _("The answers could not be read. Please reload the quiz."))
-        values = request.form.getlist(key)
-        if not all(v.isdigit() for v in values) or len(values) > 20:
-            raise DomainError("bad_answer", _("The answers could not be read. Please reload the quiz."))
-        answers[int(key[1:])] = [int(v) for v in values]
+        answers[question_id] = values
     return answers
 
 
@@ -177,6 +177,7 @@ def file(token: str):
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; " \
                                                   "object-src 'self'; frame-ancestors 'self'"
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"  # personal data: no cache keeps a copy
     return response
 
 
@@ -239,13 +240,21 @@ def _task_data(form: TaskForm, file_id: int | None) -> study.TaskData:
         member_ids=form.member_ids.data or [])
 
 
-def _upload(form: TaskForm, unit_id: int, current: int | None) -> int | None:
-    """Store a newly chosen file, keep the current one, or drop it."""
+def _upload(form: TaskForm, unit_id: int, current: int | None, stored: list[int]) -> int | None:
+    """Store a newly chosen file (its id noted in `stored`, to undo on refusal), keep the current one, or drop it."""
     upload = form.file.data
     if upload and getattr(upload, "filename", ""):
-        return study.store_upload(db(), current_user, unit_id=unit_id, stream=upload.stream,
-                                  filename=upload.filename).id
+        file_id = study.store_upload(db(), current_user, unit_id=unit_id, stream=upload.stream,
+                                     filename=upload.filename).id
+        stored.append(file_id)
+        return file_id
     return None if form.remove_file.data else current
+
+
+def _undo_uploads(stored: list[int]) -> None:
+    """A refused save keeps no upload: the stored file and its row are removed again."""
+    for file_id in stored:
+        study.discard_upload(db(), current_user, file_id=file_id)
 
 
 @bp.route("/manage/units/<int:unit_id>/tasks/new", methods=["GET", "POST"])
@@ -260,11 +269,13 @@ def new_task(unit_id: int):
         form.opens_on.data = study.local_today()
         form.due_on.data = form.opens_on.data + timedelta(days=30)
     elif form.validate_on_submit():
+        stored: list[int] = []
         try:
             study.check_task_data(_task_data(form, None))  # refuse bad dates before storing any file
-            file_id = _upload(form, unit.id, None)
+            file_id = _upload(form, unit.id, None, stored)
             task = study.create_task(session, current_user, unit_id=unit.id, data=_task_data(form, file_id))
         except DomainError as e:
+            _undo_uploads(stored)
             if e.status == 404:
                 raise
             errors, status = [str(e.message)], e.status
@@ -293,11 +304,13 @@ def edit_task(task_id: int):
         if task.lecture_at:
             form.lecture_at.data = task.lecture_at.astimezone(study.tz()).replace(tzinfo=None)
     elif form.validate_on_submit():
+        stored: list[int] = []
         try:
             study.check_task_data(_task_data(form, None))
-            file_id = _upload(form, unit.id, task.file_id)
+            file_id = _upload(form, unit.id, task.file_id, stored)
             study.update_task(session, current_user, task_id=task.id, data=_task_data(form, file_id))
         except DomainError as e:
+            _undo_uploads(stored)
             if e.status == 404:
                 raise
             errors, status = [str(e.message)], e.status
@@ -389,9 +402,7 @@ def review(progress_id: int):
         else:
             flash(_("Report approved.") if decision == "approve" else _("Report returned with your comment."),
                   "success")
-    if back.startswith("/study/manage/") and "//" not in back:
-        return redirect(back)
-    return redirect(url_for("study.index"))
+    return redirect(safe_next(back, prefix="/study/manage/") or url_for("study.index"))
 
 
 @bp.route("/manage/tasks/<int:task_id>/questions", methods=["GET", "POST"])

@@ -7,11 +7,18 @@ from sqlmodel import Session, select
 
 from models import Member, Membership, MemberStatus, OrgKind, OrgUnit, Role, RoleName, utcnow
 from models.db import begin_write, unscoped
+from services import bounds
 from services.accounts import passwords
 from services.accounts.orgs import get_member_led, get_unit_led, require_leader
 from services.accounts.principal import Principal
 from services.accounts.signin import end_all_sessions, normalize_phone
 from services.errors import DomainError, NotFound
+
+
+def _audit(session: Session, **entry) -> None:
+    from services import audit  # audit reads the org tree from this package
+
+    audit.record(session, **entry)
 
 
 def members_of(session: Session, *, unit_ids, q: str = "") -> list[Member]:
@@ -40,6 +47,7 @@ def create_member(session: Session, principal: Principal, *, name: str, phone: s
     name = (name or "").strip()
     if not name or len(name) > 40:
         raise DomainError("bad_name", _l("Enter a name of 1 to 40 characters."))
+    bounds.check_text(name, code="bad_name", field=_l("Name"))
     number = normalize_phone(phone)
     begin_write(session)
     branch = get_unit_led(session, principal, branch_id)
@@ -59,6 +67,9 @@ def create_member(session: Session, principal: Principal, *, name: str, phone: s
     session.add(member)
     session.flush()
     session.add(Membership(member_id=member.id, org_unit_id=branch.id, note="joined"))
+    _audit(session, actor=principal, action="member.create", member=member.id, unit=branch.id,
+           target=f"member:{member.id}", after={"org_unit_id": branch.id, "group_id": member.group_id,
+                                                "status": member.status, "joined_on": joined_on})
     session.commit()
     return member, initial
 
@@ -71,6 +82,8 @@ def reset_password(session: Session, principal: Principal, *, member_id: int) ->
     member.must_change_password = True
     session.add(member)
     end_all_sessions(session, member_id=member.id)
+    _audit(session, actor=principal, action="member.reset_password", member=member.id, unit=member.org_unit_id,
+           target=f"member:{member.id}", after={"must_change_password": True, "sessions_ended": True})
     session.commit()
     return initial
 
@@ -97,9 +110,13 @@ def transfer_member(session: Session, principal: Principal, *, member_id: int, t
             row.ended_at = now
             session.add(row)
         session.add(Membership(member_id=member.id, org_unit_id=target.id, started_at=now, note=note[:200]))
+        before = {"org_unit_id": member.org_unit_id, "group_id": member.group_id}
         member.org_unit_id = target.id
         member.group_id = None
         session.add(member)
+        _audit(session, actor=principal, action="member.transfer", member=member.id, unit=before["org_unit_id"],
+               target=f"member:{member.id}", before=before, after={"org_unit_id": target.id},
+               now=now)
         session.commit()
     return member
 
@@ -113,8 +130,8 @@ def membership_history(session: Session, *, member_id: int) -> list[tuple[Member
 
 
 def grant_role(session: Session, *, member_id: int, role: RoleName, org_unit_id: int | None = None,
-               station_id: int | None = None) -> Role:
-    """Give a member a role (used by the seed and by admins)."""
+               station_id: int | None = None, actor=None) -> Role:
+    """Give a member a role (used by the seed and by admins); with an `actor`, the change enters the audit trail."""
     existing = session.exec(select(Role).where(Role.member_id == member_id, Role.role == role,
                                                Role.org_unit_id.is_not_distinct_from(org_unit_id),
                                                Role.station_id.is_not_distinct_from(station_id))).first()
@@ -123,4 +140,7 @@ def grant_role(session: Session, *, member_id: int, role: RoleName, org_unit_id:
     row = Role(member_id=member_id, role=role, org_unit_id=org_unit_id, station_id=station_id)
     session.add(row)
     session.flush()
+    if actor is not None:
+        _audit(session, actor=actor, action="role.grant", member=member_id, unit=org_unit_id,
+               target=f"role:{row.id}", after={"role": role, "org_unit_id": org_unit_id, "station_id": station_id})
     return row

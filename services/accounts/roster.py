@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from models import Member, Membership, MemberStatus, OrgKind, OrgUnit
 from models.db import begin_write, unscoped
-from services import csvio
+from services import bounds, csvio
 from services.accounts import passwords
 from services.accounts.members import members_of
 from services.accounts.orgs import get_unit_led
@@ -80,6 +80,8 @@ def import_roster(session: Session, principal: Principal, *, unit_id: int, data:
             continue
         if not name or len(name) > 40:
             problems.append(ImportProblem(line, str(_l("Enter a name of 1 to 40 characters."))))
+        elif bounds.has_control(name):
+            problems.append(ImportProblem(line, str(bounds.control_message(field=_l("Name")))))
         if phone in taken or phone in seen:
             problems.append(ImportProblem(line, str(_l("This phone number already has an account."))))
         seen.add(phone)
@@ -92,8 +94,8 @@ def import_roster(session: Session, principal: Principal, *, unit_id: int, data:
         joined = None
         if row.get("入党日期"):
             try:
-                joined = date.fromisoformat(row["入党日期"].replace("/", "-"))
-            except ValueError:
+                joined = bounds.check_date(date.fromisoformat(row["入党日期"].replace("/", "-")))
+            except (ValueError, DomainError):
                 problems.append(ImportProblem(line, str(_l("Write the date as 2020-07-01."))))
         parsed.append((name, phone, groups.get(group_name), STATUS_NAMES.get(status_text), joined))
     if problems:
@@ -108,5 +110,9 @@ def import_roster(session: Session, principal: Principal, *, unit_id: int, data:
         session.flush()
         session.add(Membership(member_id=member.id, org_unit_id=unit.id, note="imported"))
         created.append((member, initial))
+    from services import audit  # audit reads the org tree from this package
+
+    audit.record(session, actor=principal, action="roster.import", unit=unit.id, target=f"org_unit:{unit.id}",
+                 after={"rows": len(created), "member_ids": [m.id for m, _ in created]})
     session.commit()
     return created

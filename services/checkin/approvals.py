@@ -9,6 +9,7 @@ from services.checkin.hours import credit_minutes
 from services.checkin.records import reach_ids
 from services.checkin.rules import CheckInError, cfg, local_day, local_tz
 from services.checkin.scans import check_nonce, lock_member
+from services import audit
 from services.errors import NotFound
 
 
@@ -38,6 +39,11 @@ def add_manual(session: Session, *, member_id: int, station_id: int, day: date, 
                          service_day=day, minutes=minutes, note=(note or "").strip()[:200],
                          credited_minutes=credit_minutes(session, member_id=member_id, day=day, minutes=minutes))
         session.add(record)
+        session.flush()
+        audit.record(session, actor=member_id, action="hours.manual_add", member=member_id, unit=branch_id,
+                     target=f"checkin:{record.id}",
+                     after={"station_id": station_id, "day": day, "minutes": minutes, "status": record.status,
+                            "credited_minutes": record.credited_minutes})
         session.commit()
     return record
 
@@ -53,7 +59,7 @@ def decide(session: Session, principal, *, unit_id: int, ids: list[int], approve
     if len(rows) != len(ids):
         raise NotFound()
     now = utcnow()
-    changed = 0
+    changed = []
     for record in rows:
         if record.status != CheckinStatus.pending:
             continue
@@ -61,6 +67,10 @@ def decide(session: Session, principal, *, unit_id: int, ids: list[int], approve
         record.decided_by = principal.id
         record.decided_at = now
         session.add(record)
-        changed += 1
+        changed.append({"actor": principal, "action": "hours.approve" if approve else "hours.decline",
+                        "member": record.member_id, "unit": record.org_unit_id, "target": f"checkin:{record.id}",
+                        "before": {"status": CheckinStatus.pending},
+                        "after": {"status": record.status, "credited_minutes": record.credited_minutes}})
+    audit.record_many(session, changed, now=now)
     session.commit()
-    return changed
+    return len(changed)

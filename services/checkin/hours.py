@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from models import Activity, CheckIn, CheckinStatus, CheckoutMethod, Station, utcnow
 from models.db import begin_write, unscoped
 from services.checkin.rules import COUNTED, cfg, local_tz
+from services import audit
 from services.stations import opening_hours
 
 
@@ -81,10 +82,17 @@ def close_stale(session: Session, *, now: datetime | None = None, member_id: int
         query = query.where(CheckIn.checked_in_at <= now - timedelta(minutes=1)).order_by(CheckIn.id).limit(limit)
         if session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
+        entries = []
         for record in session.exec(query).all():
             due = due_close_time(session, record)
             if due <= now:
                 close_visit(session, record, at=due, method=CheckoutMethod.auto)
                 closed += 1
+                entries.append({"actor": None, "action": "hours.auto_close", "member": record.member_id,
+                                "unit": record.org_unit_id, "target": f"checkin:{record.id}",
+                                "before": {"status": CheckinStatus.open},
+                                "after": {"status": record.status, "checked_out_at": record.checked_out_at,
+                                          "minutes": record.minutes, "credited_minutes": record.credited_minutes}})
+        audit.record_many(session, entries, now=now)
         session.commit()
     return closed

@@ -19,7 +19,7 @@ from models.db import begin_write, core_connection, unscoped
 from services import stations
 from services.checkin import codes as qr
 from services.checkin.geofence import GeoFix, GeoResult, judge_position, require_inside
-from services.checkin.hours import close_stale, close_visit, due_close_time
+from services.checkin.hours import close_visit, due_close_time
 from services.checkin.rules import NONCE_RE, CheckInError, StationLike, aware, cfg, local_day, local_tz
 from services.checkin.staff import require_staff
 from services.errors import NotFound
@@ -359,11 +359,11 @@ def check_out(session: Session, *, member_id: int, checkin_id: int, nonce: str,
 
 
 def open_checkin(session: Session, *, member_id: int) -> CheckIn | None:
-    """The member's open record, after closing it lazily when it is overdue."""
+    """The member's open record, or None when there is none or it is overdue (read only: pages are GETs, and
+    the worker's sweep, close_stale, closes overdue records; a scan closes one too)."""
     with unscoped(session):
         record = session.exec(select(CheckIn).where(CheckIn.open_member_id == member_id)).first()
         if record is not None and due_close_time(session, record) <= utcnow():
-            close_stale(session, member_id=member_id)
             return None
     return record
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from models import (Attendance, InviteRole, LeaveStatus, Meeting, MeetingInvite, MeetingKind, Member, Rsvp,
                     utcnow)
 from models.db import begin_write, core_connection, unscoped
-from services import study
+from services import audit, study
 from services.accounts import Principal
 from services.checkin import codes as qr
 from services.errors import DomainError, NotFound
@@ -211,8 +211,12 @@ def mark_attendance(session: Session, principal: Principal, *, meeting_id: int, 
     invite = _invite_of(session, meeting, invite_id)
     if invite.role == InviteRole.requested:
         refuse("not_listed", _l("Admit this member as an observer first."), 409)
+    before = {"attendance": invite.attendance, "mark_method": invite.mark_method}
     invite.attendance, invite.marked_at, invite.marked_by, invite.mark_method = value, now, principal.id, "manual"
     session.add(invite)
+    audit.record(session, actor=principal, action="attendance.mark", member=invite.member_id,
+                 unit=meeting.org_unit_id, target=f"meeting:{meeting.id}", before=before,
+                 after={"attendance": value, "mark_method": "manual"}, now=now)
     session.commit()
     if value in (Attendance.present, Attendance.late):
         _credit(session, meeting, [invite.member_id])
@@ -235,6 +239,9 @@ def admit_observer(session: Session, principal: Principal, *, meeting_id: int, i
     invite.role, invite.attendance = InviteRole.observer, Attendance.present
     invite.marked_at, invite.marked_by, invite.mark_method = invite.marked_at or now, principal.id, "admitted"
     session.add(invite)
+    audit.record(session, actor=principal, action="attendance.admit", member=invite.member_id,
+                 unit=meeting.org_unit_id, target=f"meeting:{meeting.id}", before={"role": InviteRole.requested},
+                 after={"role": InviteRole.observer, "attendance": Attendance.present}, now=now)
     session.commit()
     return invite
 

@@ -62,7 +62,8 @@ def local(moment: datetime) -> datetime:
 
 def kind_label(kind) -> str:
     """The meeting kind in the member's language."""
-    return str(KIND_LABELS.get(MeetingKind(kind), kind))
+    known = MeetingKind._value2member_map_.get(kind)
+    return str(KIND_LABELS.get(known, "")) if known is not None else ""
 
 
 def is_over(meeting: Meeting, now: datetime | None = None) -> bool:

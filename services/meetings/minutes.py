@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from models import (Attendance, InviteRole, Meeting, MeetingAddendum, MeetingDecision, MeetingFile, MeetingInvite,
                     MeetingKind, MeetingMinutes, utcnow)
 from models.db import begin_write, unscoped
-from services import study
+from services import audit, study
 from services.accounts import Principal
 from services.errors import NotFound
 from services.meetings.attendance import Roll, effective, passes, roll
@@ -171,6 +171,10 @@ def lock_minutes(session: Session, principal: Principal, *, meeting_id: int, now
         session.add(invite)
     minutes.locked_at, minutes.locked_by = now, principal.id
     session.add(minutes)
+    audit.record(session, actor=principal, action="minutes.lock", unit=meeting.org_unit_id,
+                 target=f"meeting:{meeting.id}", before={"locked": False},
+                 after={"locked": True, "host_id": minutes.host_id, "recorder_id": minutes.recorder_id,
+                        "marked_at_lock": {str(i.member_id): i.attendance for i in unmarked}}, now=now)
     session.commit()
     return minutes
 
@@ -190,6 +194,9 @@ def add_addendum(session: Session, principal: Principal, *, meeting_id: int, tex
     row = MeetingAddendum(meeting_id=meeting.id, org_unit_id=meeting.org_unit_id, text=text, created_by=principal.id,
                           created_at=now or utcnow())
     session.add(row)
+    session.flush()
+    audit.record(session, actor=principal, action="minutes.addendum", unit=meeting.org_unit_id,
+                 target=f"meeting:{meeting.id}", after={"addendum_id": row.id, "text": text}, now=row.created_at)
     session.commit()
     return row
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from models import InviteRole, LeaveStatus, Meeting, MeetingInvite, Member, Rsvp, utcnow
 from models.db import begin_write, unscoped
+from services import audit
 from services.accounts import Principal
 from services.errors import NotFound
 from services.meetings.common import (COUNTED_ROLES, can_decide_leave, get_meeting_led, get_meeting_seen,
@@ -73,11 +74,15 @@ def decide_leave(session: Session, principal: Principal, *, meeting_id: int, inv
     from services.meetings.minutes import require_unlocked
 
     require_unlocked(session, meeting)
+    before = {"leave_status": invite.leave_status}
     invite.leave_status = LeaveStatus.approved if approve else LeaveStatus.returned
     invite.leave_note, invite.leave_decided_by, invite.leave_decided_at = note, principal.id, now
     session.add(invite)
     notify_leave_decision(session, meeting, invite)
     sync_reminders(session, meeting, now=now)
+    audit.record(session, actor=principal, action="leave.approve" if approve else "leave.return",
+                 member=invite.member_id, unit=meeting.org_unit_id, target=f"meeting:{meeting.id}", before=before,
+                 after={"leave_status": invite.leave_status}, now=now)
     session.commit()
     return invite
 

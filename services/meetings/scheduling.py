@@ -255,9 +255,9 @@ def update_meeting(session: Session, principal: Principal, *, meeting_id: int, d
         refuse("cancelled", _l("This meeting was cancelled; schedule a new one instead."), 409)
     if has_started(meeting, now):
         refuse("started", _l("The meeting has started: its time and place can no longer change."), 409)
+    check_data(data, now=now)  # first: it refuses a kind that is not one
     if MeetingKind(data.kind) != meeting.kind:
         refuse("kind_fixed", _l("The kind of a meeting cannot change; cancel it and schedule a new one."))
-    check_data(data, now=now)
     with unscoped(session):
         unit = session.get(OrgUnit, meeting.org_unit_id)
     _station_ok(session, data.station_id if data.place_kind == PlaceKind.station else None)

@@ -3,7 +3,7 @@ and take back what is no longer true with `withdraw`. Each call writes one notif
 member and a delivery row per channel that may carry it (push, SMS); the worker sends those."""
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, or_, select, update
@@ -321,3 +321,29 @@ def channel_counts(session: Session, *, notification_ids) -> dict[tuple[str, str
             counts[(channel, status)] = counts.get((channel, status), 0) + n
     return counts
 
+
+
+RECENT = timedelta(minutes=15)
+
+
+def add_push_deliveries(session: Session, *, member_id: int, now: datetime | None = None) -> int:
+    """Push deliveries for a member's reminders that have none yet, because the first device came after they
+    were scheduled: those still to come, and those told in the last 15 minutes whose event is ahead.
+    Part of the caller's transaction; returns how many were added."""
+    now = _aware(now, "now") or utcnow()
+    rows = session.execute(select(Notification.id, Notification.purpose, Notification.due_at, Notification.event_at)
+                           .where(Notification.member_id == member_id, Notification.scheduled.is_(True),
+                                  Notification.withdrawn_at.is_(None), Notification.due_at > now - RECENT,
+                                  or_(Notification.event_at.is_(None), Notification.event_at > now),
+                                  ~exists().where(Delivery.notification_id == Notification.id,
+                                                  Delivery.channel == PUSH))).all()
+    added = []
+    for nid, purpose, due, event_at in rows:
+        if (member_id, PUSH) in refusals(session, member_ids=[member_id], purpose=purpose):
+            continue
+        added.append({"notification_id": nid, "member_id": member_id, "channel": PUSH, "status": "pending",
+                      "next_attempt_at": max(now, push_time(due, event_at)) if due <= now else push_time(due, event_at),
+                      "attempts": 0, "last_error": "", "sent_to": "", "small": False})
+    if added:
+        session.execute(Delivery.__table__.insert().values(added))
+    return len(added)

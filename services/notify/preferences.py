@@ -13,6 +13,9 @@ from services.errors import DomainError
 from services.notify.purposes import ALWAYS, CHOOSABLE, PUSH, SENDING_CHANNELS
 
 CHUNK = 900
+# A row (member, CONSENT, channel, enabled=False) means the member withdrew their consent to the channel
+# altogether (我的 → 个人信息与隐私): nothing goes to them by it, cancellations included, until they allow it again.
+CONSENT = "consent"
 
 
 def chunks(ids, size: int = CHUNK):
@@ -24,19 +27,18 @@ def chunks(ids, size: int = CHUNK):
 
 def refusals(session: Session, *, member_ids, purpose: str) -> set[tuple[int, str]]:
     """(member, channel) pairs that turned `purpose` off, among `member_ids`."""
-    if purpose in ALWAYS:
-        return set()
+    purposes = [CONSENT] if purpose in ALWAYS else [purpose, CONSENT]
     found: set[tuple[int, str]] = set()
     for part in chunks(sorted(set(member_ids))):
         found.update(session.exec(select(NotifyPreference.member_id, NotifyPreference.channel).where(
-            NotifyPreference.member_id.in_(part), NotifyPreference.purpose == purpose,
+            NotifyPreference.member_id.in_(part), NotifyPreference.purpose.in_(purposes),
             NotifyPreference.enabled.is_(False))).all())
     return found
 
 
 def allows(session: Session, *, member_id: int, purpose: str, channel: str) -> bool:
     """Whether the member lets `purpose` come by `channel` (the inbox always)."""
-    if purpose in ALWAYS or channel not in SENDING_CHANNELS:
+    if channel not in SENDING_CHANNELS:
         return True
     return (member_id, channel) not in refusals(session, member_ids=[member_id], purpose=purpose)
 
@@ -63,11 +65,59 @@ def save(session: Session, *, member_id: int, enabled) -> dict[tuple[str, str], 
     """Store the member's choices: the given (purpose, channel) pairs on, every other one off."""
     picked = parse_choices(enabled)
     begin_write(session)
-    session.exec(delete(NotifyPreference).where(NotifyPreference.member_id == member_id))
+    session.exec(delete(NotifyPreference).where(NotifyPreference.member_id == member_id,
+                                                NotifyPreference.purpose != CONSENT))
     session.add_all([NotifyPreference(member_id=member_id, purpose=p, channel=c, enabled=(p, c) in picked)
                      for p in CHOOSABLE if p not in ALWAYS for c in SENDING_CHANNELS])
     session.commit()
     return grid(session, member_id=member_id)
 
 
-__all__ = ["PUSH", "allows", "grid", "parse_choices", "refusals", "save"]
+def channel_withdrawn(session: Session, *, member_id: int, channel: str) -> bool:
+    """Whether the member withdrew their consent to a sending channel (push, SMS)."""
+    return session.exec(select(NotifyPreference.enabled).where(
+        NotifyPreference.member_id == member_id, NotifyPreference.purpose == CONSENT,
+        NotifyPreference.channel == channel, NotifyPreference.enabled.is_(False))).first() is not None
+
+
+def withdraw_channel(session: Session, *, member_id: int, channel: str, commit: bool = True) -> bool:
+    """Withdraw the member's consent to a channel: nothing more is sent by it; True when it was not withdrawn yet."""
+    if channel not in SENDING_CHANNELS:
+        raise DomainError("unknown_channel", _l("That choice is not one of the channels offered."))
+    begin_write(session)
+    if channel_withdrawn(session, member_id=member_id, channel=channel):
+        if commit:
+            session.commit()
+        return False
+    session.exec(delete(NotifyPreference).where(NotifyPreference.member_id == member_id,
+                                                NotifyPreference.purpose == CONSENT,
+                                                NotifyPreference.channel == channel))
+    session.add(NotifyPreference(member_id=member_id, purpose=CONSENT, channel=channel, enabled=False))
+    session.flush()
+    from sqlalchemy import update
+
+    from models import Delivery, utcnow
+
+    session.exec(update(Delivery).where(Delivery.member_id == member_id, Delivery.channel == channel,
+                                        Delivery.status == "pending", Delivery.claimed_at.is_(None))
+                 .values(status="cancelled", failed_at=utcnow(), last_error="consent withdrawn"))
+    if commit:
+        session.commit()
+    return True
+
+
+def allow_channel(session: Session, *, member_id: int, channel: str, commit: bool = True) -> bool:
+    """Give the consent to a channel back; True when it had been withdrawn."""
+    if channel not in SENDING_CHANNELS:
+        raise DomainError("unknown_channel", _l("That choice is not one of the channels offered."))
+    begin_write(session)
+    done = session.exec(delete(NotifyPreference).where(
+        NotifyPreference.member_id == member_id, NotifyPreference.purpose == CONSENT,
+        NotifyPreference.channel == channel)).rowcount
+    if commit:
+        session.commit()
+    return bool(done)
+
+
+__all__ = ["CONSENT", "PUSH", "allow_channel", "allows", "channel_withdrawn", "grid", "parse_choices", "refusals",
+           "save", "withdraw_channel"]

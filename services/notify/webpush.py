@@ -103,6 +103,9 @@ def subject() -> str:
     return _cfg().get("VAPID_SUBJECT") or "mailto:admin@servicecircle.invalid"
 
 
+_subject = subject
+
+
 # --- devices ---------------------------------------------------------------------------------
 
 def _b64(value, size: int, what: str) -> bytes:
@@ -173,6 +176,9 @@ def subscribe(session: Session, *, member_id: int, data, device: str = "") -> Pu
     row.last_error = ""
     session.add(row)
     session.flush()
+    from services.notify.outbox import add_push_deliveries
+
+    add_push_deliveries(session, member_id=member_id)
     ids = session.execute(select(PushSubscription.id).where(PushSubscription.member_id == member_id)
                           .order_by(PushSubscription.created_at.desc(), PushSubscription.id.desc())).scalars().all()
     if len(ids) > MAX_DEVICES:
@@ -265,12 +271,16 @@ def retry_after(value) -> int | None:
 
 
 def send(sub: PushSubscription, data: bytes, *, ttl: int, urgency: str, topic_: str,
-         http: requests.Session | None = None, timeout: float | None = None) -> PushResult:
-    """Encrypt, sign and POST one message to one device; never raises for the push service's answers."""
+         http: requests.Session | None = None, timeout: float | None = None, key: Vapid | None = None,
+         subject: str | None = None) -> PushResult:
+    """Encrypt, sign and POST one message to one device; never raises for the push service's answers.
+    Outside an app context (the sweep's pool threads) pass `key`, `subject` and `timeout`."""
     info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
     timeout = timeout or float(_cfg().get("PUSH_TIMEOUT", 10))
+    key = key or vapid()
+    claims = {"sub": subject or _subject()}  # a fresh dict per message: pywebpush writes aud and exp into it
     try:
-        response = webpush(info, data=data, vapid_private_key=vapid(), vapid_claims={"sub": subject()},
+        response = webpush(info, data=data, vapid_private_key=key, vapid_claims=claims,
                            ttl=max(1, int(ttl)), headers={"Urgency": urgency, "Topic": topic_},
                            timeout=timeout, requests_session=http)
     except WebPushException as exc:

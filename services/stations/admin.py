@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from models import Member, OrgUnit, Role, RoleName, Station
 from models.db import begin_write
+from services import audit
 from services.accounts import Principal, normalize_phone
 from services.errors import DomainError, Forbidden, NotFound
 from services.stations.catalogue import CheckinMode
@@ -100,9 +101,12 @@ def update_settings(session: Session, principal: Principal, *, station_id: int, 
         station = _lock_station(session, station_id)
         changed = [name for name, value in wanted.items() if getattr(station, name) != value]
         if changed:
+            before = {name: getattr(station, name) for name in changed}
             for name in changed:
                 setattr(station, name, wanted[name])
             session.add(station)  # updated_at moves with it: every process's copies notice the change
+            audit.record(session, actor=principal, action="station.settings", target=f"station:{station.id}",
+                         before=before, after={name: wanted[name] for name in changed})
     return changed
 
 
@@ -139,7 +143,11 @@ def add_staff(session: Session, principal: Principal, *, station_id: int, phone:
         if _staff_role(session, station_id=station_id, member_id=member.id) is not None:
             raise DomainError("already_staff", _l("%(name)s is already on the staff of this station.",
                                                   name=member.name), status=409)
-        session.add(Role(member_id=member.id, role=RoleName.station_staff, station_id=station_id))
+        role = Role(member_id=member.id, role=RoleName.station_staff, station_id=station_id)
+        session.add(role)
+        session.flush()
+        audit.record(session, actor=principal, action="role.grant", member=member.id, unit=member.org_unit_id,
+                     target=f"station:{station_id}", after={"role": RoleName.station_staff, "station_id": station_id})
     return member
 
 
@@ -156,4 +164,7 @@ def remove_staff(session: Session, principal: Principal, *, station_id: int, mem
         for role in roles:
             session.delete(role)
         member = session.get(Member, member_id)
+        audit.record(session, actor=principal, action="role.revoke", member=member_id,
+                     unit=member.org_unit_id if member else None, target=f"station:{station_id}",
+                     before={"role": RoleName.station_staff, "station_id": station_id})
     return member

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from models import District, Station, StationKind, utcnow
 from models.db import begin_write
-from services import csvio
+from services import bounds, csvio
 from services.errors import DomainError
 from services.stations.catalogue import invalidate_index, service_labels
 
@@ -127,7 +127,7 @@ def _feature_lines(text: str, count: int) -> list[Optional[int]]:
 
 def _geojson_rows(text: str) -> list[tuple[Optional[int], str, dict]]:
     try:
-        data = json.loads(text)
+        data = bounds.loads_json(text)
     except ValueError as e:
         raise DomainError("bad_json", _l("The GeoJSON file is not valid JSON: %(err)s", err=str(e))) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(
@@ -192,6 +192,9 @@ def _check_row(raw: dict, *, districts: dict[str, str], services: set[str], crs:
     errors: list[str] = []
     if raw.get("_error"):
         errors.append(raw["_error"])
+    for field in ("name", "address", "phone", "hours", "opening_hours", "services"):
+        if bounds.has_control(str(raw.get(field) or "")):
+            errors.append(str(bounds.control_message(field=field)))
     code = _text(raw.get("code"))
     if not code:
         errors.append(str(_l("The code is missing.")))

@@ -52,7 +52,7 @@ def check_point(lat, lon) -> tuple[float, float]:
     """A (lat, lon) pair of finite numbers in range, or DomainError("bad_position")."""
     try:
         la, lo = float(lat), float(lon)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise DomainError("bad_position", _l("The position could not be read. Please try again, "
                                              "or choose a district instead.")) from None
     if not (math.isfinite(la) and math.isfinite(lo)):

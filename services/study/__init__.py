@@ -15,7 +15,7 @@ from services.study.quiz import (MAX_OPTIONS, add_question, attempts_of, correct
                                  questions, replace_question, retire_question, start_attempt, submit_attempt)
 from services.study.records import home_card, record, ring, year_totals
 from services.study.reports import pending_reports, review_report, save_report
-from services.study.uploads import file_for, sniff, store_upload, task_file
+from services.study.uploads import discard_upload, file_for, sniff, store_upload, task_file
 
 __all__ = [
     # common
@@ -37,5 +37,5 @@ __all__ = [
     # oversight
     "export_csv", "matrix", "member_card", "remind_behind", "task_overview",
     # uploads
-    "file_for", "sniff", "store_upload", "task_file",
+    "discard_upload", "file_for", "sniff", "store_upload", "task_file",
 ]

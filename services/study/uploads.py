@@ -85,6 +85,22 @@ def store_upload(session: Session, principal: Principal, *, unit_id: int, stream
     return row
 
 
+def discard_upload(session: Session, principal: Principal, *, file_id: int) -> None:
+    """Undo store_upload when the save it was for is refused: the row and the file go, unless a task uses it."""
+    session.rollback()
+    begin_write(session)
+    with unscoped(session):
+        row = session.get(StudyFile, file_id)
+        used = session.exec(select(StudyTask.id).where(StudyTask.file_id == file_id)).first() is not None
+        if row is None or used or row.uploaded_by != principal.id:
+            session.rollback()
+            return
+        token = row.token
+        session.delete(row)
+        session.commit()
+    (upload_dir() / token).unlink(missing_ok=True)
+
+
 def file_for(session: Session, principal: Principal, *, token: str) -> tuple[StudyFile, Path]:
     """An uploaded file for someone who may see a task using it (or who leads its owner), or NotFound."""
     with unscoped(session):

@@ -143,6 +143,11 @@ def import_members(session: Session, principal: Principal, *, unit_id: int, data
             result.updated.append(member)
         else:
             result.unchanged += 1
+    from services import audit
+
+    audit.record(session, actor=principal, action="roster.import", unit=branch.id, target=f"org_unit:{branch.id}",
+                 after={"created": [m.id for m, _ in result.created], "updated": [m.id for m in result.updated],
+                        "unchanged": result.unchanged})
     session.commit()
     return result
 

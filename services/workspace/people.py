@@ -169,12 +169,19 @@ def set_active(session: Session, principal: Principal, *, member_id: int, active
     member = orgs.get_member_led(session, principal, check_id(member_id))
     if member.id == principal.id and not active:
         raise DomainError("self", _l("You cannot deactivate yourself."))
+    before = member.is_active
     member.is_active = bool(active)
     session.add(member)
     if not active:
         from services.accounts import end_all_sessions
 
         end_all_sessions(session, member_id=member.id)
+    if before != member.is_active:
+        from services import audit
+
+        audit.record(session, actor=principal, action="member.activate" if active else "member.deactivate",
+                     member=member.id, unit=member.org_unit_id, target=f"member:{member.id}",
+                     before={"is_active": before}, after={"is_active": member.is_active})
     session.commit()
     return member
 

@@ -65,3 +65,4 @@ function offlinePageFor(path) {
 
 {% block sw_extra %}{% endblock %}
 {% include "checkin/_sw.js" ignore missing %}
+{% include "notify/_sw.js" ignore missing %}

@@ -88,20 +88,22 @@ def test_a_worker_dying_mid_batch_loses_and_doubles_nothing(due, tmp_path):
     app, service, devices = due
     first = worker(app, tmp_path, NOTIFY_CRASH_AFTER=275)
     first.communicate(timeout=120)
-    assert first.returncode == 137 and len(service.received) == 275
+    # it dies right after recording the chunk that reached 275 messages (chunks of PUSH_CONCURRENCY = 8)
+    assert first.returncode == 137 and 275 <= len(service.received) < 275 + 8
     with new_session(app) as s:
         held = s.execute(select(func.count()).select_from(Delivery).where(
             Delivery.status == "pending", Delivery.claimed_at.is_not(None))).scalar_one()
-    assert held == 25  # the rest of its batch of 50: claimed, never sent
+    assert 0 < held < 50  # the rest of its batch of 50: claimed, never sent
+    sent_before = len(service.received)
     time.sleep(1.2)
     result = summary(worker(app, tmp_path, NOTIFY_CLAIM_STALE_SECONDS=1))
-    assert result["released"] == 25 and result["sent"] == N - 275
+    assert result["released"] == held and result["sent"] == N - sent_before
     assert len(service.received) == N and set(service.hits) == set(devices) and max(service.hits.values()) == 1
     assert counts(app) == {"sent": N}
 
 
 def test_a_worker_killed_from_outside_loses_nothing(due, tmp_path):
-    """Killed with SIGKILL mid-run and restarted: is every message delivered, at most the one in flight twice?"""
+    """Killed with SIGKILL mid-run and restarted: is every message delivered, at most the chunk in flight twice?"""
     app, service, devices = due
     first = worker(app, tmp_path)
     deadline = time.time() + 60
@@ -114,5 +116,7 @@ def test_a_worker_killed_from_outside_loses_nothing(due, tmp_path):
     summary(worker(app, tmp_path, NOTIFY_CLAIM_STALE_SECONDS=1))
     assert set(service.hits) == set(devices)  # none lost
     doubled = sum(1 for n in service.hits.values() if n > 1)
-    assert doubled <= 1  # only a message sent but not yet recorded when the process died can go twice
+    # only messages sent but not yet recorded when the process died can go twice: at most one chunk
+    # (PUSH_CONCURRENCY = 8), each with the same Topic and tag, so the phone shows it once
+    assert doubled <= 8
     assert counts(app) == {"sent": N}

@@ -1,7 +1,8 @@
 """Two app hosts (two gunicorn instances, each with its own instance folder, the same SECRET_KEY) in front of
 one PostgreSQL and one Redis, as a city would scale out: a check-in burst split over both loses and doubles
 nothing; failed sign-ins are counted across both; a session started on one works on the other, and signing
-out on one ends it on both; a station closed or a poster renewed on one is honoured by the other within 1 s.
+out on one ends it on both; a station closed or a poster renewed on one is honoured by the other within 1 s;
+with one worker per host sweeping the same due reminders, each reminder is sent once.
 
 Needs PostgreSQL (TEST_DATABASE_URL's server, else 127.0.0.1:5432) and Redis (TEST_REDIS_URL, else
 redis://127.0.0.1:6379/14); a database of its own is created for the run and dropped after it, and its
@@ -11,6 +12,7 @@ import os
 import re
 import threading
 import uuid
+from datetime import timedelta
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,7 +30,9 @@ from services.accounts import members as member_service
 from services.accounts import passwords
 from services.checkin import codes as qr
 from tests.load.ops.servers import redis_up, shared_postgres_url
+from tests.load.notify.test_sweep_workers import summary, worker
 from tests.load.ops.test_station_freshness import probe, seen_everywhere
+from tests.standins.push_service import PushService
 
 pytestmark = pytest.mark.load
 
@@ -36,6 +40,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 PASSWORD = "two hosts 4 ever"
 BURST = 200
 DOUBLE = 40  # check-ins sent to both hosts at once with the same nonce
+REMINDED = 300  # members with a reminder due, swept by one worker per host
 
 
 def _admin_url(base: str, database: str) -> tuple[str, str]:
@@ -64,6 +69,7 @@ def hosts(tmp_path_factory):
         app = make_app(url)
         station, people = seed(app, BURST + DOUBLE + 40)
         world = _more_people(app)
+        world["instances"] = {"a": tmp / "host-a", "b": tmp / "host-b"}
         env = dict(REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix)
         with Gunicorn(url, workers=2, threads=2, INSTANCE_PATH=str(tmp / "host-a"), **env) as a, \
                 Gunicorn(url, workers=2, threads=2, INSTANCE_PATH=str(tmp / "host-b"), **env) as b:
@@ -213,3 +219,33 @@ def test_station_change_on_one_host_reaches_the_other_within_a_second(hosts):
                            allow_redirects=False, timeout=30)
     assert closed.status_code == 303
     assert seen_everywhere(lambda: _send(b.port, next(others)), lambda s: s != 303) <= 1.0
+
+
+def test_reminders_sent_once_with_one_worker_per_host(hosts):
+    """With a worker on each host (its own instance folder, the shared PostgreSQL and Redis) sweeping the same
+    due reminders at once, does each member's device get its reminder exactly once?"""
+    from models import Member, PushSubscription, utcnow
+    from services import notify
+
+    app = hosts["app"]
+    with PushService() as service:
+        with app.app_context(), Session(app.extensions["sc_engine"], expire_on_commit=False) as s:
+            s.info["org_scope"] = ALL_ORGS
+            branch_id = s.exec(text("SELECT id FROM org_unit WHERE kind = 'branch'")).scalar()
+            members = [Member(name=f"提醒{i:03d}", phone=f"1350000{i:04d}", org_unit_id=branch_id)
+                       for i in range(REMINDED)]
+            s.add_all(members)
+            s.flush()
+            for member in members:
+                device = service.new_device()
+                s.add(PushSubscription(member_id=member.id, endpoint=device.endpoint, endpoint_hash=device.id,
+                                       p256dh=device.keys["p256dh"], auth=device.keys["auth"]))
+            s.commit()
+            now = utcnow()
+            notify.send(s, member_ids=[m.id for m in members], purpose=notify.MEETING_CHANGED, key="two-hosts:moved",
+                        message=notify.Message("会议改期：支部党员大会", "改至周五 15:00", "/meetings/1"),
+                        event_at=now + timedelta(minutes=90), now=now)
+        procs = [worker(app, hosts["instances"][name], REDIS_URL=REDIS_URL) for name in ("a", "b")]
+        results = [summary(proc) for proc in procs]
+        assert sum(r["sent"] for r in results) == REMINDED, results
+        assert len(service.received) == REMINDED and max(service.hits.values()) == 1 and not service.refused

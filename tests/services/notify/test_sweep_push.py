@@ -227,3 +227,21 @@ def test_payload_stays_small_and_vapid_key_is_made_once(app, ctx, tmp_path):
     first = webpush.public_key()
     webpush._cache.clear()
     assert webpush.public_key() == first and len(first) == 87
+
+
+def test_a_device_added_later_gets_the_coming_reminders(ctx, session, member, push):
+    """Does turning push on after reminders were scheduled add push deliveries for the coming ones only?"""
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc)
+    meeting = now + timedelta(days=2)
+    notify.schedule(session, subject="meeting:9", now=now, reminders=[notify.Reminder(
+        member_id=member.id, purpose=notify.MEETING_REMINDER, due_at=meeting - timedelta(hours=h),
+        message=notify.Message("会议提醒"), event_at=meeting) for h in (24, 1)])
+    notify.send(session, member_ids=[member.id], purpose=notify.MEETING_CHANGED, key="old",
+                message=notify.Message("早先的通知"), now=now - timedelta(hours=3))
+    assert deliveries(session, channel="push") == []
+    subscribe(session, member, push)
+    rows = deliveries(session, channel="push")
+    assert sorted(r.next_attempt_at for r in rows) == [meeting - timedelta(hours=24), meeting - timedelta(hours=1)]
+    subscribe(session, member, push)  # a second device: no second set of rows
+    assert len(deliveries(session, channel="push")) == 2
