@@ -63,7 +63,7 @@ def member(member_id: int):
 @leader_required
 def set_active(member_id: int):
     """Deactivate a member, or take them back."""
-    workspace.member_records(db(), current_user, member_id=member_id)  # 404 first for anyone else's
+    orgs.get_member_led(db(), current_user, member_id)  # 404 first for anyone else's
     if EmptyForm().validate_on_submit():
         active = request.form.get("active") == "1"
         try:

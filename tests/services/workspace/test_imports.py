@@ -154,3 +154,15 @@ def test_another_branch_cannot_be_imported_into(ctx, session, b, factory):
 
     with pytest.raises(NotFound):
         workspace.import_members(session, b["p"], unit_id=b["other"].org_unit_id, data=csv("某,13800138030,,,\n"))
+
+
+def test_an_import_is_audited_and_a_rejected_one_is_not(ctx, session, b):
+    """Does a successful import leave one roster.import entry naming what it added and updated, and a rejected one
+    none?"""
+    from models.audit import AuditEntry
+
+    workspace.import_members(session, b["p"], unit_id=b["unit"].id, data=csv("审计,13800138040,,,\n"))
+    _rejected(session, b, csv("坏,123,,,\n"))
+    entries = session.exec(select(AuditEntry).where(AuditEntry.action == "roster.import")).all()
+    assert len(entries) == 1 and entries[0].org_unit_id == b["unit"].id
+    assert "13800138040" not in str(entries[0].after)  # no phone numbers in the trail
