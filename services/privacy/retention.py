@@ -73,6 +73,14 @@ def purge_attempts(session: Session, now: datetime) -> int:
     cutoff = _days("signin_attempts_days", now)
     total = 0
     for table in attempt_tables():
+        if "last_ms" in table.c:  # the accounts domain's login_attempt: times in milliseconds since the epoch
+            cutoff_ms, now_ms = int(cutoff.timestamp() * 1000), int(now.timestamp() * 1000)
+            waiting = table.c.blocked_until_ms if "blocked_until_ms" in table.c else None
+            condition = table.c.last_ms < cutoff_ms
+            if waiting is not None:
+                condition = and_(condition, or_(waiting.is_(None), waiting < now_ms))
+            total += session.execute(table.delete().where(condition)).rowcount
+            continue
         column = next((table.c[c] for c in ATTEMPT_TIME_COLUMNS if c in table.c), None)
         if column is not None:
             total += session.execute(table.delete().where(column < cutoff)).rowcount

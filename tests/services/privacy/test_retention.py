@@ -110,7 +110,7 @@ def test_signin_attempts_are_purged_when_the_table_exists(ctx, session, monkeypa
     session.execute(table.insert().values([{"attempted_at": NOW - timedelta(days=31)},
                                            {"attempted_at": NOW - timedelta(days=1)}]))
     session.commit()
-    assert retention.purge_attempts(session, NOW) == 0  # no such table in the models yet: nothing to do
+    assert retention.purge_attempts(session, NOW) == 0  # the models' own table is empty: nothing to do
     monkeypatch.setattr(retention, "attempt_tables", lambda: [table])
     try:
         assert retention.purge_attempts(session, NOW) == 1
@@ -146,3 +146,18 @@ def test_config_env_overrides(monkeypatch):
     monkeypatch.setenv("RETENTION_CHECKIN_GEOFENCE_DAYS", "abc")
     periods = retention_from_env()
     assert periods["push_unused_days"] == 45 and periods["checkin_geofence_days"] == RETENTION["checkin_geofence_days"]
+
+
+def test_login_attempts_older_than_the_period_go(ctx, session):
+    """Are the accounts domain's failed sign-in counts (login_attempt, times in ms) purged after 30 days?"""
+    from models.signin import LoginAttempt
+
+    now_ms = int(NOW.timestamp() * 1000)
+    day = 24 * 3600 * 1000
+    session.add_all([LoginAttempt(key="old", failures=3, last_ms=now_ms - 31 * day),
+                     LoginAttempt(key="young", failures=1, last_ms=now_ms - day),
+                     LoginAttempt(key="old-but-blocked", failures=9, last_ms=now_ms - 31 * day,
+                                  blocked_until_ms=now_ms + day)])
+    session.commit()
+    assert privacy.purge(session, now=NOW)["signin_attempts"] == 1
+    assert {a.key for a in session.exec(select(LoginAttempt)).all()} == {"young", "old-but-blocked"}
