@@ -82,6 +82,14 @@ def _shown(value) -> str:
         return "、".join(_shown(v) for v in value[:20]) + ("…" if len(value) > 20 else "")
     if isinstance(value, dict):
         return "；".join(f"{k}: {_shown(v)}" for k, v in list(value.items())[:20])
+    if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:  # stored in UTC, shown in the city's time like every other time
+            moment = moment.astimezone(_tz())
+            return f"{moment.year}/{moment.month}/{moment.day} {moment:%H:%M}"
     return str(value)
 
 
