@@ -30,14 +30,18 @@ SHOTS = [
     ("study", "13800000002", "/study/", None),
     ("study-record", "13800000002", "/study/record", None),
     ("home-secretary", "13800000001", "/", None),
-    ("branch", "13800000001", "/branch/", None),
-    ("branch-unit", "13800000001", "/branch/units/{branch}", None),
+    ("workspace", "13800000001", "/workspace/", None),
+    ("workspace-members", "13800000001", "/workspace/units/{branch}/members", None),
+    ("workspace-rating", "13800000001", "/workspace/units/{branch}/rating", None),
     ("study-matrix", "13800000001", "/study/manage/units/{branch}/matrix", None),
     ("meetings", "13800000002", "/meetings/", None),
     ("meeting", "13800000002", "{meeting}", None),
     ("meetings-manage", "13800000001", "/meetings/units/{branch}", None),
     ("meetings-compliance", "13800000001", "/meetings/units/{branch}/compliance", None),
     ("inbox", "13800000002", "/inbox/", None),
+    ("notify-settings", "13800000002", "/inbox/settings", None),
+    ("privacy", "13800000002", "/me/privacy", None),
+    ("audit-trail", "13800000001", "/audit/", None),
 ]
 
 
@@ -68,10 +72,10 @@ def _serve_demo() -> tuple[str, callable]:
 
 
 def _demo_branch_id(page, base) -> int:
-    """The demo secretary's branch id, read from their workspace link."""
-    page.goto(base + "/branch/")
+    """The demo secretary's branch id, read from the links of their workspace."""
+    page.goto(base + "/workspace/")
     hrefs = page.eval_on_selector_all("a", "els => els.map(a => a.getAttribute('href'))")
-    ids = [int(m.group(1)) for h in hrefs if h and (m := re.fullmatch(r"/branch/units/(\d+)", h))]
+    ids = [int(m.group(1)) for h in hrefs if h and (m := re.match(r"/workspace/units/(\d+)", h))]
     return ids[0] if ids else 1
 
 
