@@ -57,8 +57,18 @@ def app(_pg_schema):
         from extensions import limiter
 
         limiter.reset()
+        _forget_signin_counts(application)
     yield application
     engine.dispose()
+
+
+def _forget_signin_counts(application) -> None:
+    """Failed sign-ins counted in Redis outlive the app too (services/accounts/throttle.py): start from none."""
+    import redis
+
+    store = redis.Redis.from_url(application.config["REDIS_URL"])
+    for key in store.scan_iter(application.config.get("RATELIMIT_KEY_PREFIX", "") + "signin:*"):
+        store.delete(key)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.bounds import arg_int
 from blueprints.web import db, leader_required, render
 from blueprints.workspace import charts
 from services import workspace
@@ -13,11 +14,7 @@ ID = "int(max=2147483647)"  # ids are INTEGER columns: a longer one is simply no
 
 def year_quarter_args() -> tuple[int | None, int | None]:
     """The ?year= and ?quarter= of a request, ignored when they are not sensible."""
-    year = request.args.get("year", type=int)
-    quarter = request.args.get("quarter", type=int)
-    year = year if year and 2000 <= year <= 2100 else None
-    quarter = quarter if quarter and 1 <= quarter <= 4 else None
-    return year, quarter
+    return arg_int(request.args, "year", low=2000, high=2100), arg_int(request.args, "quarter", low=1, high=4)
 
 
 @bp.get("/")

@@ -97,7 +97,12 @@ def meeting_token(meeting, step: int | None = None) -> str:
 
 def verify_meeting_mac(token: Token, meeting) -> bool:
     """Whether a meeting code was made with this meeting's key."""
-    return hmac.compare_digest(_mac("g", meeting.id, meeting.qr_key, token.counter), token.mac)
+    return _same(_mac("g", meeting.id, meeting.qr_key, token.counter), token.mac)
+
+
+def _same(expected: str, given) -> bool:
+    """Compare a MAC with what was sent in constant time; any text (non-ASCII too) is compared, never raises."""
+    return hmac.compare_digest(expected.encode(), str(given).encode("utf-8", "surrogatepass"))
 
 
 def parse(text: str) -> Token:
@@ -120,12 +125,12 @@ def parse(text: str) -> Token:
 def verify_station_mac(token: Token, station) -> bool:
     """Whether a station code (rotating or poster) was made with this station's key."""
     expected = _mac(token.kind, station.id, station.qr_key, token.counter)
-    return hmac.compare_digest(expected, token.mac)
+    return _same(expected, token.mac)
 
 
 def verify_member_mac(token: Token) -> bool:
     """Whether a member code is genuine."""
-    return hmac.compare_digest(_mac("m", token.subject_id, token.counter), token.mac)
+    return _same(_mac("m", token.subject_id, token.counter), token.mac)
 
 
 def step_window_ok(token_step: int, at_step: int) -> bool:
@@ -181,6 +186,6 @@ def open_scan(code: str, scan_pass: str | None) -> datetime | None:
         ts = int(ts_text)
     except ValueError:
         return None
-    if not hmac.compare_digest(_mac("s", code, ts), mac):
+    if not _same(_mac("s", code, ts), mac):
         return None
     return datetime.fromtimestamp(ts, tz=timezone.utc)

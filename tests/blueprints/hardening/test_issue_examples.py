@@ -207,3 +207,12 @@ def test_line_breaks_are_kept_in_multiline_text(client, auth, factory):
         "title": "植树", "station_id": str(station.id), "place": "广场", "starts_at": "2030-05-01T09:00",
         "ends_at": "2030-05-01T11:00", "slots": "10", "description": "第一行\r\n第二行\t带制表符"})
     assert response.status_code in (302, 303)
+
+
+@pytest.mark.parametrize("code, scan_pass", [("\\\x14", "１.１"), ("g.1.1.x", "9" * 5000 + ".x"), ("r.1.1.x", "-1.x"),
+                                             (f"g.{HUGE}.1.x", "1.x"), ("m.1.1.x", "١٢٣.x")])
+def test_meeting_and_station_scan_posts(client, member, auth, code, scan_pass):
+    """Do the scan confirmations refuse odd codes and scan passes with a 4xx (or a page), never a 500?"""
+    for path in ("/meetings/scan", "/checkin/scan"):
+        response = auth.post(path, data={"code": code, "scan_pass": scan_pass, "nonce": "n-1"}, page="/checkin/")
+        assert response.status_code < 500, path

@@ -8,7 +8,8 @@ tests (test_hostile.py). To add a route, add ONE line to ROUTES, keyed by its en
 Each argument is a space-separated list of the names the view reads (leave out what it does not
 read; `R()` for a route that reads nothing but its path). Path parameters come from the rule
 itself: `<int:...>` gets huge, negative and 400-digit numbers or a real id of the test world (by
-parameter name, see world.IDS; an unknown name gets 1), other converters get hostile strings.
+parameter name, the dict world.build returns; an unknown name gets 1), other converters get
+hostile strings.
 A name may hold `{key}` to use an id of the world (e.g. "q{question}" for a quiz answer field), and
 `name=value` gives a valid value (percent-encoded, `{key}` allowed): each example keeps most valid
 values and makes the others hostile, so the hostile ones get past the form to the service.
