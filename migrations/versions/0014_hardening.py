@@ -1,6 +1,6 @@
 """hardening: failed sign-ins counted in the database (shared by every worker and host)
 
-Revision ID: 0010_hardening
+Revision ID: 0014_hardening
 Revises: 0013_privacy
 Create Date: 2026-12-03 07:20:00
 """
@@ -9,7 +9,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_hardening"
+revision: str = "0014_hardening"
 down_revision: Union[str, None] = "0013_privacy"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
