@@ -56,7 +56,7 @@ browser-deps:
 	fi
 
 test: dev-deps translations static browser-deps
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
 test-fast: dev-deps translations static
 	$(VENV)/bin/pytest -q -m "not browser and not load"
