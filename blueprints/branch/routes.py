@@ -1,9 +1,12 @@
-"""The secretary's workspace: the branches they lead and their members."""
+"""A branch's roster page (members, CSV in and out, adding a member, password resets).
+
+/branch/ and a member's old address lead to the workspace, which owns the member page and transfers.
+"""
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.branch.forms import EmptyForm, MemberForm, RosterImportForm, TransferForm
+from blueprints.branch.forms import EmptyForm, MemberForm, RosterImportForm
 from blueprints.web import attachment, db, form_errors, leader_required, render
 from models import OrgKind, OrgUnit
 from services.accounts import members, orgs, roster
@@ -55,23 +58,15 @@ def add_member(unit_id: int):
         return _unit_page(unit_id, form, [str(e.message)], e.status)
     flash(_("%(name)s was added. One-time password: %(pw)s — they choose their own at first sign-in.",
             name=member.name, pw=initial), "success")
-    return redirect(url_for("branch.member", member_id=member.id))
-
-
-def _transfer_choices():
-    return [(b.id, b.name) for b in orgs.all_branches(db())]
+    return redirect(url_for("workspace.member", member_id=member.id))
 
 
 @bp.get("/members/<int:member_id>")
 @leader_required
 def member(member_id: int):
-    """A member of the workspace: details, branch history, password reset, transfer."""
-    session = db()
-    m = orgs.get_member_led(session, current_user, member_id)
-    transfer = TransferForm()
-    transfer.to_branch_id.choices = _transfer_choices()
-    return render("branch/member.html", member=m, unit=session.get(OrgUnit, m.org_unit_id),
-                  history=members.membership_history(session, member_id=m.id), transfer=transfer, button=EmptyForm())
+    """The old address of a member's page: the workspace's member page, for the secretary's own members only."""
+    orgs.get_member_led(db(), current_user, member_id)
+    return redirect(url_for("workspace.member", member_id=member_id))
 
 
 @bp.post("/members/<int:member_id>/reset-password")
@@ -80,30 +75,10 @@ def reset_password(member_id: int):
     """Give the member a one-time password and sign them out everywhere."""
     orgs.get_member_led(db(), current_user, member_id)
     if not EmptyForm().validate_on_submit():
-        return redirect(url_for("branch.member", member_id=member_id))
+        return redirect(url_for("workspace.member", member_id=member_id))
     initial = members.reset_password(db(), current_user, member_id=member_id)
     flash(_("Password reset. One-time password: %(pw)s", pw=initial), "success")
-    return redirect(url_for("branch.member", member_id=member_id))
-
-
-@bp.post("/members/<int:member_id>/transfer")
-@leader_required
-def transfer(member_id: int):
-    """Move the member to another branch, keeping their history."""
-    orgs.get_member_led(db(), current_user, member_id)  # 404 before anything else for others' members
-    form = TransferForm()
-    form.to_branch_id.choices = _transfer_choices()
-    if not form.validate_on_submit():
-        flash(" ".join(form_errors(form)), "error")
-        return redirect(url_for("branch.member", member_id=member_id))
-    try:
-        members.transfer_member(db(), current_user, member_id=member_id, to_branch_id=form.to_branch_id.data,
-                             note=form.note.data or "")
-    except DomainError as e:
-        flash(str(e.message), "error")
-        return redirect(url_for("branch.member", member_id=member_id))
-    flash(_("The member was transferred."), "success")
-    return redirect(url_for("workspace.index"))
+    return redirect(url_for("workspace.member", member_id=member_id))
 
 
 @bp.get("/units/<int:unit_id>/roster.csv")

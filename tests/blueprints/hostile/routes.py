@@ -60,7 +60,6 @@ ROUTES: dict[str, R] = {
     "branch.index": R(query="q"),
     "branch.member": R(),
     "branch.reset_password": R(),
-    "branch.transfer": R(form="to_branch_id note"),
     "branch.unit": R(query="q"),
     "branch.roster_import": R(files="file"),
     "branch.add_member": R(form="name=张三 phone=13912345678 group_id status=full joined_on=2010-07-01"),

@@ -350,7 +350,8 @@ def test_record_page_and_member_card(client, auth, world, session):
     auth.login(world["sec"].phone)
     card = client.get(f"/study/manage/members/{world['m1'].id}/card", headers=HX).get_data(as_text=True)
     assert 'data-half="4"' in card
-    assert 'hx-get="/study/manage/members/' in client.get(f"/branch/members/{world['m1'].id}").get_data(as_text=True)
+    page = client.get(f"/workspace/members/{world['m1'].id}").get_data(as_text=True)
+    assert f'href="/study/manage/members/{world["m1"].id}/card"' in page
 
 
 def test_failed_database_write_leaves_no_file(client, auth, world, session, uploads, monkeypatch):
