@@ -28,6 +28,7 @@ FEATURE_SEEDERS: list[str] = [
     "demo.checkin:seed",
     "demo.study:seed",
     "demo.meetings:seed",
+    "demo.workspace:seed",
 ]
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢钟")
